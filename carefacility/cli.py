@@ -1,0 +1,86 @@
+"""Command line: ``carefacility validate | schema | project``.
+
+Thin by design: parse the arguments, call the Python API, write the outputs, set the exit code.
+Exit codes: 0 success, 2 bad input (every problem printed, nothing written), 1 other failure.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from carefacility import __version__
+from carefacility.errors import ScenarioError
+from carefacility.outputs import OutputFolderError
+
+EXIT_BAD_INPUT = 2
+
+
+def _fail_bad_input(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="carefacility")
+def main() -> None:
+    """Elderly-care capacity planning: project the elderly population, simulate the plan."""
+
+
+@main.command()
+@click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
+def validate(scenario_file: Path) -> None:
+    """Check SCENARIO_FILE and its tables; print every problem as file:line:col."""
+    from carefacility.scenario import validate_scenario
+
+    scenario, problems = validate_scenario(scenario_file)
+    if problems:
+        _fail_bad_input(ScenarioError(problems).report())
+    assert scenario is not None
+    click.echo(f"{scenario_file}: OK ({scenario.name})")
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editor completion and checks)."""
+    from carefacility.scenario import json_schema
+
+    click.echo(json_schema())
+
+
+@main.command()
+@click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (created if missing).")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of chart labels.")
+@click.option("--force", is_flag=True, help="Write into a folder that holds other files.")
+def project(scenario_file: Path, out_dir: Path, lang: str, force: bool) -> None:
+    """Project the population of SCENARIO_FILE; write tables and charts to --out."""
+    from carefacility.population import project_population
+    from carefacility.report import write_population_outputs
+    from carefacility.scenario import load_scenario
+
+    started = time.perf_counter()
+    try:
+        scenario = load_scenario(scenario_file)
+    except ScenarioError as error:
+        _fail_bad_input(error.report())
+    projection = project_population(scenario.population)
+    try:
+        written = write_population_outputs(projection, out_dir, title=scenario.name,
+                                           lang=lang, force=force)  # type: ignore[arg-type]
+    except (OutputFolderError, RuntimeError) as error:
+        _fail_bad_input(str(error))
+    seconds = time.perf_counter() - started
+    click.echo(f"{scenario.name}: projected {projection.first_year}-{projection.last_year} "
+               f"in {seconds:.1f} s")
+    for path in written:
+        click.echo(f"  wrote {path}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,167 @@
+"""Charts. Every matplotlib import of the package lives here.
+
+Each function takes tidy data and an optional ``ax``, draws on it and returns the
+:class:`matplotlib.axes.Axes`; none calls ``plt.show()``. Without ``ax`` a new
+:class:`~matplotlib.figure.Figure` is made outside pyplot, so nothing changes the caller's
+backend or figure list. Labels come in English (``lang="en"``)
+or Chinese (``lang="zh"``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import matplotlib
+import matplotlib.ticker
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+__all__ = ["Lang", "elderly_trend", "label", "population_pyramid", "save_figure"]
+
+Lang = Literal["en", "zh"]
+
+_LABELS: dict[str, dict[str, str]] = {
+    "male": {"en": "Male", "zh": "男"},
+    "female": {"en": "Female", "zh": "女"},
+    "age": {"en": "Age [years]", "zh": "年龄（岁）"},
+    "persons": {"en": "Persons", "zh": "人数"},
+    "year": {"en": "Year", "zh": "年份"},
+    "pyramid": {"en": "Population pyramid", "zh": "人口金字塔"},
+    "elderly": {"en": "Elderly population", "zh": "老年人口"},
+    "pop_60plus": {"en": "Aged 60+", "zh": "60岁及以上"},
+    "pop_80plus": {"en": "Aged 80+", "zh": "80岁及以上"},
+    "share_60plus": {"en": "60+ share of total [%]", "zh": "60岁及以上占比（%）"},
+}
+
+
+def label(key: str, lang: Lang = "en") -> str:
+    """The chart label ``key`` in ``lang``."""
+    return _LABELS[key][lang]
+
+
+def _use_cjk_font(lang: Lang) -> None:
+    if lang != "zh":
+        return
+    from matplotlib import font_manager
+
+    wanted = ("Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
+              "Source Han Sans SC", "SimHei", "Microsoft YaHei", "PingFang SC")
+    available = {font.name for font in font_manager.fontManager.ttflist}
+    for name in wanted:
+        if name in available:
+            matplotlib.rcParams["font.sans-serif"] = [name, "DejaVu Sans"]
+            matplotlib.rcParams["axes.unicode_minus"] = False
+            return
+    raise RuntimeError(
+        "no Chinese (CJK) font found for --lang zh; install one, e.g. "
+        "`apt-get install fonts-noto-cjk` (Debian/Ubuntu), then rerun; or use --lang en"
+    )
+
+
+def _axes(ax: Axes | None, size: tuple[float, float] = (7.0, 5.0)) -> Axes:
+    if ax is not None:
+        return ax
+    figure = Figure(figsize=size, layout="constrained")
+    return figure.add_subplot()
+
+
+def population_pyramid(population: pd.DataFrame, years: tuple[int, ...], *,
+                       zone: str | None = None, ax: Axes | None = None,
+                       lang: Lang = "en", title: str | None = None) -> Axes:
+    """Population by single year of age and sex, bars for the first year, outlines after.
+
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        Tidy projection: columns ``year, zone, age, sex, population`` [persons].
+    years : tuple of int
+        Years to draw; the first as filled bars, the others as step outlines.
+    zone : str, optional
+        Draw one zone; by default all zones summed.
+    ax : matplotlib.axes.Axes, optional
+    lang : {"en", "zh"}
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    _use_cjk_font(lang)
+    ax = _axes(ax, (7.0, 6.0))
+    data = population if zone is None else population[population["zone"] == zone]
+    table = data.groupby(["year", "sex", "age"], observed=True)["population"].sum()
+    colours = {"male": "#3b6ea8", "female": "#c0504d"}
+    for index, year in enumerate(years):
+        for sex, sign in (("male", -1.0), ("female", 1.0)):
+            values = table.loc[(year, sex)].sort_index()
+            ages = values.index.to_numpy()
+            if index == 0:
+                ax.barh(ages, sign * values.to_numpy(), height=1.0, color=colours[sex],
+                        alpha=0.55, label=f"{label(sex, lang)} {year}")
+            else:
+                ax.step(sign * values.to_numpy(), ages, where="mid", color=colours[sex],
+                        linewidth=1.2, linestyle="--" if index > 1 else "-",
+                        label=f"{label(sex, lang)} {year}")
+    ticks = ax.get_xticks()
+    ax.set_xticks(ticks, [f"{abs(t):,.0f}" for t in ticks])
+    ax.axvline(0, color="black", linewidth=0.6)
+    ax.set_xlabel(label("persons", lang))
+    ax.set_ylabel(label("age", lang))
+    ax.set_ylim(-0.5, 100.5)
+    ax.set_title(title or label("pyramid", lang))
+    ax.legend(loc="upper right", fontsize="small", frameon=False)
+    return ax
+
+
+def elderly_trend(summary: pd.DataFrame, *, zone: str = "all", ax: Axes | None = None,
+                  lang: Lang = "en", title: str | None = None) -> Axes:
+    """Persons aged 60+ and 80+ by year, with the 60+ share on a second axis.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Columns ``year, zone, pop_60plus, pop_80plus, share_60plus``.
+    zone : str
+        Which zone's rows to draw (``"all"`` is the whole area).
+    ax : matplotlib.axes.Axes, optional
+    lang : {"en", "zh"}
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    _use_cjk_font(lang)
+    ax = _axes(ax)
+    rows = summary[summary["zone"] == zone].sort_values("year")
+    years = rows["year"].to_numpy()
+    for column, colour in (("pop_60plus", "#3b6ea8"), ("pop_80plus", "#c0504d")):
+        ax.plot(years, rows[column].to_numpy(), marker="o", markersize=3, color=colour,
+                label=label(column, lang))
+    ax.set_xlabel(label("year", lang))
+    ax.set_ylabel(label("persons", lang))
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    share = ax.twinx()
+    share.plot(years, 100 * rows["share_60plus"].to_numpy(), color="grey", linestyle=":",
+               label=label("share_60plus", lang))
+    share.set_ylabel(label("share_60plus", lang))
+    share.set_ylim(0, max(5.0, float(np.nanmax(100 * rows["share_60plus"])) * 1.2))
+    lines = ax.get_legend_handles_labels()
+    more = share.get_legend_handles_labels()
+    ax.legend(lines[0] + more[0], lines[1] + more[1], loc="upper left", frameon=False,
+              fontsize="small")
+    ax.set_title(title or label("elderly", lang))
+    return ax
+
+
+def save_figure(ax: Axes, stem: Path) -> list[Path]:
+    """Save the figure of ``ax`` as ``stem.png`` (150 dpi) and ``stem.svg``; return the paths."""
+    figure = ax.get_figure()
+    paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
+    figure.savefig(paths[0], dpi=150)
+    figure.savefig(paths[1])
+    return paths

@@ -1,0 +1,334 @@
+"""Scenario files: the declarative models, loading with located errors, and the JSON Schema.
+
+A scenario is a YAML file a planner edits. :func:`load_scenario` reads it, validates every field
+(types, units, ranges, unknown keys), reads the CSV tables it refers to, checks them, and returns
+a :class:`Scenario` whose inputs are plain arrays ready for the models. If anything is wrong it
+raises :class:`~carefacility.errors.ScenarioError` listing every problem at once as
+``file:line:col: field: what was given, what is allowed``.
+
+The population section is described here; the need, plan, targets and services sections are
+added by later modules of the same shape.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from carefacility.errors import Problem, ScenarioError, did_you_mean, format_path
+from carefacility.scenario_inputs import (
+    PopulationInputs,
+    check_population_sections,
+    resolve_population,
+)
+from carefacility.yaml_source import YamlDocument, read_yaml
+
+__all__ = [
+    "BasePopulationSpec",
+    "FertilitySpec",
+    "MigrationSpec",
+    "MortalitySpec",
+    "PopulationSpec",
+    "Scenario",
+    "ScenarioSpec",
+    "json_schema",
+    "load_scenario",
+    "validate_scenario",
+]
+
+NonNegative = Annotated[float, Field(ge=0)]
+YearPath = dict[int, float]
+"""A value by calendar year, ``{2020: 1.3, 2030: 1.5}``: linear between years, flat outside."""
+Tfr = Annotated[float, Field(ge=0, le=10)]
+Srb = Annotated[float, Field(ge=0.8, le=1.4)]
+
+
+class _Section(BaseModel):
+    """Base of every scenario section: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+
+
+class GroupedBySex(_Section):
+    """Values by age group for each sex, written inline in the scenario."""
+
+    age_groups: list[str] = Field(
+        min_length=1,
+        description='Age group labels in order: "0", "1-4", "5-9", ..., "85+" (open group last).',
+    )
+    male: list[float] = Field(description="One value per age group, males.")
+    female: list[float] = Field(description="One value per age group, females.")
+
+
+class BasePopulationSpec(_Section):
+    """The population at the base date, by age group and sex (and optionally by zone)."""
+
+    csv: str | None = Field(
+        None,
+        description=(
+            "CSV path relative to the scenario file, columns `age_group, male, female` and "
+            "optionally `zone` [persons]."
+        ),
+    )
+    inline: GroupedBySex | None = Field(
+        None, description="The same table written inline [persons]."
+    )
+    scale_to_total: float | None = Field(
+        None,
+        gt=0,
+        description=(
+            "Optional: rescale all counts proportionally to this total [persons], e.g. to move "
+            "a census count to a registered total. Say why in a comment."
+        ),
+    )
+
+
+class MortalitySpec(_Section):
+    """Death rates by age group and sex, for one or several periods."""
+
+    measure: Literal["nMx", "qx"] = Field(
+        "nMx",
+        description="nMx: central death rate [deaths per person-year]; qx: probability of dying "
+        "within the age group [0-1].",
+    )
+    csv: str | None = Field(
+        None,
+        description="CSV path, columns `age_group, male, female` and optionally `period` "
+        '("2020-2025": the rates of 1 Jul 2020 - 30 Jun 2025; log-linear between period '
+        "midpoints, flat outside).",
+    )
+    inline: GroupedBySex | None = Field(None, description="One period's rates written inline.")
+    improvement_rate_per_year: float = Field(
+        0.0,
+        ge=-0.05,
+        le=0.10,
+        description="Annual decline of every death rate after the last period's midpoint "
+        "[fraction per year], e.g. 0.01 = 1 % lower each year.",
+    )
+
+
+class AgePatternSpec(_Section):
+    """Distribution of fertility over the mother's age [percent, sums to 100]."""
+
+    age_groups: list[str] = Field(min_length=1, description='e.g. "15-19", "20-24", ...')
+    percent: list[NonNegative] = Field(description="Share of the TFR in each group [percent].")
+
+
+class FertilitySpec(_Section):
+    """Fertility as a TFR path with an age pattern, or as age-specific rates."""
+
+    tfr: Tfr | dict[int, Tfr] | None = Field(
+        None, description="Total fertility rate [children per woman], a number or {year: value}."
+    )
+    age_pattern: AgePatternSpec | None = Field(None, description="Age pattern of the TFR.")
+    age_pattern_csv: str | None = Field(
+        None, description="CSV path, columns `age_group, percent` and optionally `year`."
+    )
+    asfr_csv: str | None = Field(
+        None,
+        description="Instead of tfr + pattern: CSV path, columns `age_group, asfr` "
+        "[births per woman per year] and optionally `year`.",
+    )
+
+
+class MigrationSpec(_Section):
+    """Net migration: a yearly total spread by a model age profile, or counts by age and sex."""
+
+    net_per_year: float | YearPath = Field(
+        0.0, description="Net migrants per year [persons], a number or {year: value}."
+    )
+    share_male: float = Field(0.5, ge=0, le=1, description="Share of net migrants who are male.")
+    profile: Literal["rogers_castro"] = Field(
+        "rogers_castro",
+        description="Age profile of net migrants: the Rogers-Castro model schedule.",
+    )
+    counts_csv: str | None = Field(
+        None,
+        description="Instead of net_per_year: CSV path, columns `age_group, male, female` and "
+        "optionally `year` [net migrants per year, by age at the end of the year].",
+    )
+
+
+class PopulationSpec(_Section):
+    """Inputs of the cohort-component projection."""
+
+    basis: Literal["registered", "resident"] = Field(
+        description="registered (户籍) or resident (常住) population."
+    )
+    base_date: dt.date = Field(
+        description="Reference date of the base population, e.g. 2020-11-01 for the census."
+    )
+    horizon_year: int = Field(description="Last calendar year to project.")
+    report_date: Literal["year_end", "mid_year"] = Field(
+        "year_end",
+        description="Which day of each year the outputs describe: 31 Dec (as registered counts "
+        "are published) or 1 Jul (as UN WPP estimates).",
+    )
+    base_population: BasePopulationSpec
+    mortality: MortalitySpec
+    fertility: FertilitySpec
+    sex_ratio_at_birth: Srb | dict[int, Srb] = Field(
+        description="Male births per female birth, a number or {year: value} (e.g. 1.11)."
+    )
+    migration: MigrationSpec = Field(default_factory=MigrationSpec)
+
+
+class ScenarioSpec(_Section):
+    """A whole scenario file."""
+
+    name: str = Field(min_length=1, description="Short title shown on charts and reports.")
+    description: str = Field("", description="Free text: place, sources, what the plan is.")
+    population: PopulationSpec
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A loaded, validated scenario.
+
+    Attributes
+    ----------
+    spec : ScenarioSpec
+        The file's content as validated models.
+    file : pathlib.Path
+        The scenario file.
+    population : PopulationInputs
+        The population inputs with every table read into arrays.
+    """
+
+    spec: ScenarioSpec
+    file: Path
+    population: PopulationInputs
+
+    @property
+    def name(self) -> str:
+        """The scenario's title."""
+        return self.spec.name
+
+
+def _model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The model class that holds the field at ``path`` (to list the keys it allows)."""
+    model: Any = ScenarioSpec
+    for part in path:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        model = _section_type(field.annotation)
+    return model
+
+
+def _section_type(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _section_type(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _pydantic_problems(error: ValidationError, doc: YamlDocument) -> list[Problem]:
+    problems: list[Problem] = []
+    for item in error.errors(include_url=False):
+        loc = tuple(part for part in item["loc"])
+        # pydantic appends the union member tried (e.g. 'float', 'dict[int,float]'); drop it
+        clean = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in {
+            "float", "int", "str", "function-after", "constrained-float"})))
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            parent = _model_at(clean[:-1])
+            allowed = list(parent.model_fields) if parent else []
+            key = clean[-1]
+            message = f"unknown key {key!r}{did_you_mean(str(key), allowed)}; allowed: " + (
+                ", ".join(allowed)
+            )
+            problems.append(doc.problem(clean, format_path(clean), message, key=True))
+        elif kind == "missing":
+            problems.append(doc.problem(clean[:-1], format_path(clean),
+                                        "required field is missing", key=True))
+        else:
+            given = _describe(item.get("input"))
+            problems.append(doc.problem(clean, format_path(clean),
+                                        f"{item['msg'].rstrip('.')} (got {given})"))
+    # a union error repeats once per member; keep one message per place
+    unique: dict[tuple[int, int, str], Problem] = {}
+    for problem in problems:
+        unique.setdefault((problem.line, problem.column, problem.field), problem)
+    return list(unique.values())
+
+
+def validate_scenario(path: str | Path) -> tuple[Scenario | None, list[Problem]]:
+    """Load a scenario and return it with every problem found (no exception).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The scenario YAML file.
+
+    Returns
+    -------
+    (Scenario or None, list of Problem)
+        The scenario is ``None`` whenever any problem was found.
+    """
+    doc, problems = read_yaml(path)
+    if doc is None:
+        return None, problems
+    if not isinstance(doc.data, dict):
+        given = _describe(doc.data)
+        problems.append(doc.problem((), "(document)",
+                                    f"a scenario is a mapping of sections, got {given}"))
+        return None, problems
+    try:
+        spec = ScenarioSpec.model_validate(doc.data)
+    except ValidationError as error:
+        base_dir = Path(path).resolve().parent
+        table_problems = check_population_sections(doc.data, doc, base_dir)
+        return None, problems + _pydantic_problems(error, doc) + table_problems
+    base_dir = Path(path).resolve().parent
+    population, population_problems = resolve_population(spec.population, doc, base_dir)
+    problems.extend(population_problems)
+    if problems or population is None:
+        return None, problems
+    return Scenario(spec=spec, file=Path(path), population=population), []
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The scenario YAML file; CSV paths inside it are relative to its folder.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        With every problem found in the file and its tables.
+    """
+    scenario, problems = validate_scenario(path)
+    if problems or scenario is None:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def json_schema() -> str:
+    """The JSON Schema of scenario files, for editors (VS Code YAML, JetBrains)."""
+    schema = ScenarioSpec.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "carefacility scenario"
+    return json.dumps(schema, indent=2, ensure_ascii=False)
