@@ -9,6 +9,11 @@ or Chinese (``lang="zh"``).
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import logging
+import re
+import subprocess
 from pathlib import Path
 from typing import Literal
 
@@ -19,7 +24,12 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-__all__ = ["Lang", "elderly_trend", "label", "population_pyramid", "save_figure"]
+# CJK fonts often ship only a "medium" weight; matplotlib uses it and logs that it had to.
+logging.getLogger("matplotlib.font_manager").addFilter(
+    lambda record: "Failed to find font weight" not in record.getMessage()
+)
+
+__all__ = ["Lang", "cjk_font_family", "elderly_trend", "label", "population_pyramid", "save_figure"]
 
 Lang = Literal["en", "zh"]
 
@@ -42,23 +52,65 @@ def label(key: str, lang: Lang = "en") -> str:
     return _LABELS[key][lang]
 
 
-def _use_cjk_font(lang: Lang) -> None:
-    if lang != "zh":
-        return
+_CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC",
+                 "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei",
+                 "PingFang SC")
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+@functools.cache
+def cjk_font_family() -> str | None:
+    """Name of an installed font that has Chinese glyphs, or ``None``.
+
+    Looks in matplotlib's font list first, then asks fontconfig (``fc-list :lang=zh``) for font
+    files matplotlib has not indexed yet (e.g. installed after its cache was built).
+    """
     from matplotlib import font_manager
 
-    wanted = ("Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
-              "Source Han Sans SC", "SimHei", "Microsoft YaHei", "PingFang SC")
-    available = {font.name for font in font_manager.fontManager.ttflist}
-    for name in wanted:
-        if name in available:
-            matplotlib.rcParams["font.sans-serif"] = [name, "DejaVu Sans"]
-            matplotlib.rcParams["axes.unicode_minus"] = False
-            return
-    raise RuntimeError(
-        "no Chinese (CJK) font found for --lang zh; install one, e.g. "
-        "`apt-get install fonts-noto-cjk` (Debian/Ubuntu), then rerun; or use --lang en"
-    )
+    def known() -> str | None:
+        names = {font.name for font in font_manager.fontManager.ttflist}
+        return next((name for name in _CJK_FAMILIES if name in names), None)
+
+    found = known()
+    if found:
+        return found
+    try:
+        listing = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True,
+                                 text=True, timeout=20, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for line in listing.splitlines():
+        path = line.split(":")[0].strip()
+        if path:
+            with contextlib.suppress(Exception):
+                font_manager.fontManager.addfont(path)
+    return known()
+
+
+def _set_fonts(ax: Axes, lang: Lang) -> Axes:
+    """Give every text of the figure a CJK fallback font when any of it is Chinese.
+
+    Raises
+    ------
+    RuntimeError
+        If Chinese text is drawn and no CJK font is installed (no empty boxes, ever).
+    """
+    from matplotlib.text import Text
+
+    figure = ax.get_figure()
+    texts = [t for t in figure.findobj(Text) if isinstance(t, Text)]
+    if lang != "zh" and not any(_CJK.search(t.get_text()) for t in texts):
+        return ax
+    family = cjk_font_family()
+    if family is None:
+        raise RuntimeError(
+            "no Chinese (CJK) font is installed, so Chinese labels would show as empty boxes; "
+            "install one (Debian/Ubuntu: `apt-get install fonts-noto-cjk` or "
+            "`fonts-wqy-zenhei`; Windows and macOS have one already) and rerun"
+        )
+    for text in texts:
+        text.set_fontfamily(["DejaVu Sans", family])
+    return ax
 
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (7.0, 5.0)) -> Axes:
@@ -89,7 +141,6 @@ def population_pyramid(population: pd.DataFrame, years: tuple[int, ...], *,
     -------
     matplotlib.axes.Axes
     """
-    _use_cjk_font(lang)
     ax = _axes(ax, (7.0, 6.0))
     data = population if zone is None else population[population["zone"] == zone]
     table = data.groupby(["year", "sex", "age"], observed=True)["population"].sum()
@@ -105,7 +156,9 @@ def population_pyramid(population: pd.DataFrame, years: tuple[int, ...], *,
                 ax.step(sign * values.to_numpy(), ages, where="mid", color=colours[sex],
                         linewidth=1.2, linestyle="--" if index > 1 else "-",
                         label=f"{label(sex, lang)} {year}")
-    ticks = ax.get_xticks()
+    limit = max(abs(v) for v in ax.get_xlim())
+    ax.set_xlim(-limit, limit)
+    ticks = [t for t in ax.get_xticks() if abs(t) <= limit]
     ax.set_xticks(ticks, [f"{abs(t):,.0f}" for t in ticks])
     ax.axvline(0, color="black", linewidth=0.6)
     ax.set_xlabel(label("persons", lang))
@@ -113,7 +166,7 @@ def population_pyramid(population: pd.DataFrame, years: tuple[int, ...], *,
     ax.set_ylim(-0.5, 100.5)
     ax.set_title(title or label("pyramid", lang))
     ax.legend(loc="upper right", fontsize="small", frameon=False)
-    return ax
+    return _set_fonts(ax, lang)
 
 
 def elderly_trend(summary: pd.DataFrame, *, zone: str = "all", ax: Axes | None = None,
@@ -134,7 +187,6 @@ def elderly_trend(summary: pd.DataFrame, *, zone: str = "all", ax: Axes | None =
     -------
     matplotlib.axes.Axes
     """
-    _use_cjk_font(lang)
     ax = _axes(ax)
     rows = summary[summary["zone"] == zone].sort_values("year")
     years = rows["year"].to_numpy()
@@ -155,12 +207,14 @@ def elderly_trend(summary: pd.DataFrame, *, zone: str = "all", ax: Axes | None =
     ax.legend(lines[0] + more[0], lines[1] + more[1], loc="upper left", frameon=False,
               fontsize="small")
     ax.set_title(title or label("elderly", lang))
-    return ax
+    return _set_fonts(ax, lang)
 
 
 def save_figure(ax: Axes, stem: Path) -> list[Path]:
     """Save the figure of ``ax`` as ``stem.png`` (150 dpi) and ``stem.svg``; return the paths."""
     figure = ax.get_figure()
+    if matplotlib.rcParams["axes.unicode_minus"] and cjk_font_family():
+        figure.set_layout_engine("constrained")
     paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
     figure.savefig(paths[0], dpi=150)
     figure.savefig(paths[1])

@@ -8,6 +8,7 @@ is the open group. Published inputs come in groups labelled like ``"0"``, ``"1-4
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -133,9 +134,7 @@ def check_age_groups(labels: Iterable[str]) -> list[str]:
     first_label, first_start, _ = parsed[0]
     if first_start != 0:
         problems.append(f'the first group "{first_label}" starts at age {first_start}, not 0')
-    for (label, start, end), (next_label, next_start, _) in zip(
-        parsed[:-1], parsed[1:], strict=True
-    ):
+    for (label, _, end), (next_label, next_start, _) in itertools.pairwise(parsed):
         if end is None:
             problems.append(
                 f'the open group "{label}" is not last (followed by "{next_label}"); '
@@ -217,9 +216,7 @@ class AgeGroups:
     @property
     def labels(self) -> tuple[str, ...]:
         """Canonical labels (``"0"``, ``"1-4"``, ``"85+"``)."""
-        return tuple(
-            _label(start, end) for start, end in zip(self.starts, self.ends, strict=True)
-        )
+        return tuple(_label(start, end) for start, end in zip(self.starts, self.ends, strict=True))
 
     def __len__(self) -> int:
         return len(self.starts)

@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 
 from carefacility.demography.ages import N_AGES
-from carefacility.demography.graduation import pchip_split
+from carefacility.demography.graduation import monotone_split
 
 __all__ = ["asfr_from_tfr", "births"]
 
@@ -19,7 +19,7 @@ def asfr_from_tfr(
     group_starts: Sequence[int] | np.ndarray,
     *,
     group_width: int = 5,
-    method: Literal["pchip", "uniform"] = "pchip",
+    method: Literal["hyman", "pchip", "uniform"] = "hyman",
 ) -> np.ndarray:
     """Single-year ASFR for ages 0..100 from a TFR and the percent distribution by age group.
 
@@ -35,11 +35,13 @@ def asfr_from_tfr(
         ``10, 15, ..., 50`` for 10-14 ... 50-54; all inside 1..100.
     group_width : int
         Width of each group [years].
-    method : {"pchip", "uniform"}
-        ``"pchip"`` (default): the cumulative fertility at the group boundaries is interpolated
-        with a monotone cubic (as in :func:`~carefacility.demography.graduation.graduate_counts`)
-        and differenced — smooth, never negative, and each group's share kept exactly.
-        ``"uniform"``: each group's rate is spread evenly over its years.
+    method : {"hyman", "pchip", "uniform"}
+        ``"hyman"`` (default) or ``"pchip"``: the cumulative fertility at the group boundaries is
+        interpolated with a monotone cubic and differenced
+        (:func:`~carefacility.demography.graduation.monotone_split`) — never negative and each
+        group's share kept exactly; ``"hyman"`` gives a smooth single-peaked schedule where
+        ``"pchip"`` leaves small bumps inside the groups. ``"uniform"``: each group's rate is
+        spread evenly over its years (a step function).
 
     Returns
     -------
@@ -61,7 +63,9 @@ def asfr_from_tfr(
         )
     end = int(starts[-1]) + group_width
     if starts[0] < 1 or end > N_AGES:
-        raise ValueError(f"fertility groups must lie within ages 1..100, got {starts[0]}..{end - 1}")
+        raise ValueError(
+            f"fertility groups must lie within ages 1..100, got {starts[0]}..{end - 1}"
+        )
     if np.any(~np.isfinite(tfr)) or np.any(tfr < 0):
         raise ValueError("tfr must be finite and >= 0 [births per woman]")
     if np.any(~np.isfinite(pattern)) or np.any(pattern < 0):
@@ -74,12 +78,12 @@ def asfr_from_tfr(
         )
     group_totals = tfr[..., None] * (pattern / total_pct)  # births per woman in each group
     boundaries = np.append(starts, end)
-    if method == "pchip":
-        inside = pchip_split(group_totals, boundaries)
+    if method in ("hyman", "pchip"):
+        inside = monotone_split(group_totals, boundaries, method=method)
     elif method == "uniform":
         inside = np.repeat(group_totals / group_width, group_width, axis=-1)
     else:
-        raise ValueError(f'method must be "pchip" or "uniform", got {method!r}')
+        raise ValueError(f'method must be "hyman", "pchip" or "uniform", got {method!r}')
     asfr = np.zeros((*inside.shape[:-1], N_AGES))
     asfr[..., starts[0] : end] = inside
     return asfr

@@ -61,7 +61,9 @@ def leslie_matrix(
     ``(f[y] + S[y] f[y+1]) / 2`` (``(f[100] + S_open f[100]) / 2`` for 100+).
     """
     if survival.shape != (2,) or survival.survival_to_next.shape[-1] != OPEN_AGE:
-        raise ValueError(f"survival must be one year's schedule with shape (2,), got {survival.shape}")
+        raise ValueError(
+            f"survival must be one year's schedule with shape (2,), got {survival.shape}"
+        )
     asfr = np.asarray(asfr, dtype=np.float64)
     if asfr.shape != (N_AGES,):
         raise ValueError(f"asfr must have shape ({N_AGES},), got {asfr.shape}")
@@ -114,6 +116,8 @@ def stable_population(matrix: np.ndarray) -> tuple[float, np.ndarray]:
     vector = np.real(eigenvectors[:, dominant])
     vector = vector / vector.sum()
     if np.any(vector < -1e-12):
-        raise ValueError("the dominant eigenvector is not non-negative; the matrix is not a "
-                         "valid projection matrix")
+        raise ValueError(
+            "the dominant eigenvector is not non-negative; the matrix is not a "
+            "valid projection matrix"
+        )
     return growth_factor, np.clip(vector, 0.0, None)

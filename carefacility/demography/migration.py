@@ -124,11 +124,14 @@ def distribute_net_migration(
     """
     total = np.asarray(total, dtype=np.float64)
     share_male = np.asarray(share_male, dtype=np.float64)
-    profiles = np.stack(
-        [np.asarray(profile_male, dtype=np.float64), np.asarray(profile_female, dtype=np.float64)]
-    )
-    if profiles.shape != (2, N_AGES):
-        raise ValueError(f"each profile must have {N_AGES} ages (0..99 and 100+)")
+    profile_male = np.asarray(profile_male, dtype=np.float64)
+    profile_female = np.asarray(profile_female, dtype=np.float64)
+    if profile_male.shape != (N_AGES,) or profile_female.shape != (N_AGES,):
+        raise ValueError(
+            f"each profile must have {N_AGES} ages (0..99 and 100+), got shapes "
+            f"{profile_male.shape} and {profile_female.shape}"
+        )
+    profiles = np.stack([profile_male, profile_female])
     if np.any(profiles < 0) or np.any(~np.isfinite(profiles)):
         raise ValueError("age profiles must be finite and >= 0")
     sums = profiles.sum(axis=-1, keepdims=True)

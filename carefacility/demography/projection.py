@@ -336,7 +336,9 @@ def to_tidy(
     population = arrays.population if isinstance(arrays, ProjectionArrays) else arrays
     population = np.asarray(population, dtype=np.float64)
     if population.ndim != 4 or population.shape[2:] != (2, N_AGES):
-        raise ValueError(f"population must have shape (T+1, Z, 2, {N_AGES}), got {population.shape}")
+        raise ValueError(
+            f"population must have shape (T+1, Z, 2, {N_AGES}), got {population.shape}"
+        )
     n_states, n_zones = population.shape[:2]
     years = np.asarray(years)
     zones = np.asarray(list(zone_names), dtype=object)

@@ -116,7 +116,9 @@ def draw_arrivals(
     old = rng.uniform(size=cells.size) < spec.share_80plus[rate_year].reshape(-1)[cells]
     poor = rng.uniform(size=cells.size) < spec.share_low_income[rate_year].reshape(-1)[cells]
 
-    patience, dies = draw_exits(spec, level, stream(seed, replication, f"waiting_list.exits.{period}"))
+    patience, dies = draw_exits(
+        spec, level, stream(seed, replication, f"waiting_list.exits.{period}")
+    )
     stays = None
     if spec.stay_distribution is not None:
         stays = sample_stays(

@@ -143,7 +143,9 @@ class StayDistribution:
 
     def __post_init__(self) -> None:
         if self.kind not in STAY_KINDS:
-            raise ValueError(f"StayDistribution.kind must be one of {STAY_KINDS} (got {self.kind!r})")
+            raise ValueError(
+                f"StayDistribution.kind must be one of {STAY_KINDS} (got {self.kind!r})"
+            )
         mean = _rates(self.mean_days, "StayDistribution.mean_days", (_N_LEVELS,))
         if np.any(mean <= 0):
             raise ValueError(f"StayDistribution.mean_days must be > 0 (got {self.mean_days!r})")
@@ -226,7 +228,9 @@ class InitialWaitingList:
         zones, levels = np.nonzero(table)
         repeats = table[zones, levels]
         return cls(
-            zone=np.repeat(zones, repeats), level=np.repeat(levels, repeats), waited_days=waited_days
+            zone=np.repeat(zones, repeats),
+            level=np.repeat(levels, repeats),
+            waited_days=waited_days,
         )
 
     @property
@@ -354,8 +358,11 @@ class BedSpec:
             raise ValueError(f"home_zone must be a non-empty 1-D array (got shape {zone.shape})")
         n_homes = zone.size
         set_(self, "home_zone", _counts(zone, "home_zone", (n_homes,)))
-        set_(self, "initial_capacity", _counts(self.initial_capacity, "initial_capacity",
-                                               (n_homes, _N_TYPES)))
+        set_(
+            self,
+            "initial_capacity",
+            _counts(self.initial_capacity, "initial_capacity", (n_homes, _N_TYPES)),
+        )
         rate = _float_array(self.arrival_rate_per_day, "arrival_rate_per_day")
         if rate.ndim != 3 or rate.shape[2] != _N_LEVELS or rate.shape[0] == 0:
             raise ValueError(
@@ -372,14 +379,20 @@ class BedSpec:
                 f"{n_zones} zones (indices 0..{n_zones - 1})"
             )
         set_(self, "share_80plus", _probabilities(self.share_80plus, "share_80plus", shape))
-        set_(self, "share_low_income",
-             _probabilities(self.share_low_income, "share_low_income", shape))
+        set_(
+            self,
+            "share_low_income",
+            _probabilities(self.share_low_income, "share_low_income", shape),
+        )
         self._validate_rules()
         self._validate_residents()
         initial = self.initial_residents
         initial = np.zeros((n_homes, _N_TYPES, _N_LEVELS)) if initial is None else initial
-        set_(self, "initial_residents",
-             _counts(initial, "initial_residents", (n_homes, _N_TYPES, _N_LEVELS)))
+        set_(
+            self,
+            "initial_residents",
+            _counts(initial, "initial_residents", (n_homes, _N_TYPES, _N_LEVELS)),
+        )
         over = self.initial_residents.sum(axis=2) > self.initial_capacity
         if np.any(over):
             home, bed_type = (int(i) for i in np.argwhere(over)[0])
@@ -409,8 +422,10 @@ class BedSpec:
                 f"eligible_bed_types needs one tuple per level {LEVELS} (got {len(eligible)})"
             )
         for level, types in enumerate(eligible):
-            if not types or len(set(types)) != len(types) or not all(
-                0 <= t < _N_TYPES for t in types
+            if (
+                not types
+                or len(set(types)) != len(types)
+                or not all(0 <= t < _N_TYPES for t in types)
             ):
                 raise ValueError(
                     f"eligible_bed_types[{level}] ({LEVELS[level]}) must be a non-empty tuple of "
@@ -429,14 +444,21 @@ class BedSpec:
             )
         set_(self, "priority_order", order)
         if self.max_waiting is not None:
-            if isinstance(self.max_waiting, bool) or int(self.max_waiting) != self.max_waiting \
-                    or self.max_waiting < 0:
+            if (
+                isinstance(self.max_waiting, bool)
+                or int(self.max_waiting) != self.max_waiting
+                or self.max_waiting < 0
+            ):
                 raise ValueError(
                     f"max_waiting must be a whole number ≥ 0 or None (got {self.max_waiting!r})"
                 )
             set_(self, "max_waiting", int(self.max_waiting))
-        for name in ("overflow_to_general", "allow_other_zones", "transfers_first",
-                     "transfers_between_homes"):
+        for name in (
+            "overflow_to_general",
+            "allow_other_zones",
+            "transfers_first",
+            "transfers_between_homes",
+        ):
             if not isinstance(getattr(self, name), bool | np.bool_):
                 raise ValueError(f"{name} must be True or False (got {getattr(self, name)!r})")
             set_(self, name, bool(getattr(self, name)))
@@ -471,11 +493,16 @@ class BedSpec:
                     f"{sums[row]!r}; set its diagonal to {-off[row].sum()!r} so the row sums to 0"
                 )
         set_(self, "resident_generator_per_day", _frozen(generator))
-        set_(self, "resident_death_rate_per_day",
-             _rates(self.resident_death_rate_per_day, "resident_death_rate_per_day",
-                    (2, _N_LEVELS)))
-        set_(self, "discharge_rate_per_day",
-             _rates(self.discharge_rate_per_day, "discharge_rate_per_day", (_N_LEVELS,)))
+        set_(
+            self,
+            "resident_death_rate_per_day",
+            _rates(self.resident_death_rate_per_day, "resident_death_rate_per_day", (2, _N_LEVELS)),
+        )
+        set_(
+            self,
+            "discharge_rate_per_day",
+            _rates(self.discharge_rate_per_day, "discharge_rate_per_day", (_N_LEVELS,)),
+        )
         if self.stay_distribution is not None and not isinstance(
             self.stay_distribution, StayDistribution
         ):
