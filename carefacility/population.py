@@ -122,15 +122,35 @@ def _table_at(table: GroupedTable, time: float) -> np.ndarray:
     return table.values[max(index, 0)]
 
 
+def _qx_to_mx(qx: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Central death rates from probabilities of dying by age group.
+
+    Closed groups: ``m = q / (n - (n - a) q)`` with ``a = n / 2`` (``a = 0.1`` for a group
+    ``"0"``, the usual order of magnitude of 1a0 at low infant mortality). The open group's
+    ``q = 1`` says nothing about its rate, so it continues the log-linear (Gompertz) slope of
+    the last two closed groups to the open group's assumed midpoint, 5 years above its start.
+    """
+    widths = np.diff(starts).astype(float)
+    nax = widths / 2
+    if starts[0] == 0 and widths[0] == 1:
+        nax[0] = 0.1
+    closed = nqx_to_nmx(qx[..., :-1], widths, nax)
+    mids = starts[:-1] + widths / 2
+    if closed.shape[-1] >= 2:
+        slope = np.log(closed[..., -1] / closed[..., -2]) / (mids[-1] - mids[-2])
+    else:
+        slope = np.zeros(closed.shape[:-1])
+    open_mx = closed[..., -1] * np.exp(slope * (starts[-1] + 5 - mids[-1]))
+    return np.concatenate([closed, open_mx[..., None]], axis=-1)
+
+
 def _mortality_at(inputs: PopulationInputs, times: np.ndarray) -> np.ndarray:
     """Grouped death rates nMx at each time [per person-year], shape (T, 2, G)."""
     table = inputs.mortality
     values = table.values
     groups = table.age_groups
     if inputs.mortality_measure == "qx":
-        starts = _starts(groups)
-        widths = np.diff(np.append(starts, np.inf))
-        values = nqx_to_nmx(values, widths)
+        values = _qx_to_mx(values, _starts(groups))
     logs = np.log(np.maximum(values, 1e-12))
     if table.keys.size == 1 or np.isnan(table.keys[0]):
         out = np.repeat(logs[:1], times.size, axis=0)
@@ -169,17 +189,17 @@ def _asfr_at(inputs: PopulationInputs, times: np.ndarray) -> np.ndarray:
 def _migration_at(inputs: PopulationInputs, times: np.ndarray, zone_shares: np.ndarray
                   ) -> np.ndarray:
     """Net migrants per step by zone, sex and single age [persons], shape (T, Z, 2, 101)."""
+    profile = rogers_castro_profile(np.arange(N_AGES, dtype=float))
     if inputs.migration_counts is not None:
+        # each group's count is spread over its ages in proportion to the Rogers-Castro profile
         table = inputs.migration_counts
         starts = _starts(table.age_groups)
         bounds = np.append(starts, N_AGES)
         spread = np.zeros((len(starts), N_AGES))
         for index, (first, stop) in enumerate(itertools.pairwise(bounds)):
-            spread[index, first:stop] = 1.0 / (stop - first)
+            spread[index, first:stop] = profile[first:stop] / profile[first:stop].sum()
         per_step = np.stack([_table_at(table, time) @ spread for time in times])
     else:
-        ages = np.arange(N_AGES, dtype=float)
-        profile = rogers_castro_profile(ages)
         totals = inputs.net_migration.at(times)
         per_step = distribute_net_migration(totals, profile, profile,
                                             inputs.migration_share_male)

@@ -114,3 +114,45 @@ def test_mortality_improvement_lowers_deaths(write_scenario, minimal: str) -> No
         single.replace("measure: nMx", "measure: nMx\n    improvement_rate_per_year: 0.02"),
         "t.yaml")).population)
     assert improving.components.deaths.sum() < flat.components.deaths.sum()
+
+
+def test_asfr_table_equals_tfr_with_pattern(write_scenario, scenario_dir: Path,
+                                            minimal: str) -> None:
+    """ASFR by 5-year group is the same input as TFR = 5·ΣASFR with pattern ∝ ASFR."""
+    percent = [3, 25, 37, 22, 9, 3, 1]
+    groups = ["15-19", "20-24", "25-29", "30-34", "35-39", "40-44", "45-49"]
+    rows = [f"{g},{1.1 * p / 100 / 5}" for g, p in zip(groups, percent, strict=True)]
+    (scenario_dir / "asfr.csv").write_text("age_group,asfr\n" + "\n".join(rows) + "\n",
+                                           encoding="utf-8")
+    text = minimal.replace("""    tfr: 1.1
+    age_pattern:
+      age_groups: ["15-19", "20-24", "25-29", "30-34", "35-39", "40-44", "45-49"]
+      percent: [3, 25, 37, 22, 9, 3, 1]""", "    asfr_csv: asfr.csv")
+    by_asfr = project_population(load_scenario(write_scenario(text, "a.yaml")).population)
+    by_tfr = project_population(load_scenario(write_scenario(minimal)).population)
+    assert by_asfr.components.births.to_numpy() == pytest.approx(
+        by_tfr.components.births.to_numpy(), rel=1e-12)
+
+
+def test_migration_counts_by_age(write_scenario, scenario_dir: Path, minimal: str) -> None:
+    (scenario_dir / "mig.csv").write_text(
+        "year,age_group,male,female\n2020,0-59,50,40\n2020,60+,5,5\n"
+        "2025,0-59,10,10\n2025,60+,0,0\n", encoding="utf-8")
+    text = minimal.replace("sex_ratio_at_birth: 1.1", "sex_ratio_at_birth: 1.1\n"
+                           "  migration:\n    counts_csv: mig.csv")
+    projection = project_population(load_scenario(write_scenario(text)).population)
+    per_step = projection.components.groupby("step_start").net_migration.sum()
+    # steps before 2025 use the 2020 row (100 net), later ones the 2025 row (20 net)
+    assert per_step.iloc[0] == pytest.approx(100.0)
+    assert per_step.iloc[-1] == pytest.approx(20.0)
+
+
+def test_qx_input_is_converted(write_scenario, scenario_dir: Path, minimal: str) -> None:
+    (scenario_dir / "qx.csv").write_text(
+        "age_group,male,female\n0,0.006,0.005\n1-59,0.08,0.05\n60-79,0.45,0.35\n80+,1,1\n",
+        encoding="utf-8")
+    text = minimal.replace("measure: nMx", "measure: qx").replace(
+        "data/china_wpp2024_nmx.csv", "qx.csv")
+    projection = project_population(load_scenario(write_scenario(text)).population)
+    assert (projection.components.deaths > 0).all()
+    assert projection.summary().pop_80plus.iloc[-1] > 0

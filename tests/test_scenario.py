@@ -123,7 +123,7 @@ def test_csv_path_that_does_not_exist(write_scenario, minimal: str) -> None:
     assert "not found" in message
 
 
-def test_csv_with_unknown_column_and_bad_number(write_scenario, minimal: str, scenario_dir: Path) -> None:
+def test_csv_with_unknown_column(write_scenario, minimal: str, scenario_dir: Path) -> None:
     (scenario_dir / "mx.csv").write_text(
         "age_group,male,femal\n0-59,0.01,0.01\n60+,abc,0.1\n", encoding="utf-8"
     )
@@ -183,3 +183,14 @@ def test_json_schema_describes_fields() -> None:
     population = schema["$defs"]["PopulationSpec"]["properties"]
     assert "registered" in population["basis"]["description"]
     assert schema["additionalProperties"] is False
+
+
+def test_csv_bad_numbers_are_located(write_scenario, minimal: str, scenario_dir: Path) -> None:
+    (scenario_dir / "mx.csv").write_text(
+        "# rates\nage_group,male,female\n0-59,0.01,\n60+,abc,0.1\n", encoding="utf-8"
+    )
+    problems = problems_of(write_scenario(minimal.replace("data/china_wpp2024_nmx.csv",
+                                                          "mx.csv")))
+    shown = scenario_dir / "mx.csv"
+    assert f"{shown}:3:11: female: empty cell; a number is required" in problems
+    assert f"{shown}:4:5: male: 'abc' is not a number" in problems
