@@ -81,7 +81,9 @@ def main() -> None:
         rate_ours, rate_ciw = n_ours / t_ours, n_ciw / t_ciw
         print(f"{beds:>6} {'ours':>7} {n_ours:>11,} {t_ours:>8.2f} {rate_ours:>13,.0f}")
         print(f"{beds:>6} {'ciw':>7} {n_ciw:>11,} {t_ciw:>8.2f} {rate_ciw:>13,.0f}")
-        print(f"{beds:>6} {'ratio':>7} {'':>11} {'':>8} {rate_ours / rate_ciw:>12.1f}x  (target ≥ 3x)")
+        print(
+            f"{beds:>6} {'ratio':>7} {'':>11} {'':>8} {rate_ours / rate_ciw:>12.1f}x  (target ≥ 3x)"
+        )
 
 
 if __name__ == "__main__":

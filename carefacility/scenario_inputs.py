@@ -153,6 +153,10 @@ def check_age_groups_for(labels: Sequence[str], *, whole_life: bool) -> list[str
     problems = check_age_groups([*lead, *labels])
     if not problems and labels and parse_age_group(labels[-1])[1] is None:
         problems.append("a fertility age pattern has no open group")
+    if not problems:
+        widths = {end - start for start, end in map(parse_age_group, labels) if end is not None}
+        if widths != {5}:
+            problems.append('fertility is given by 5-year age groups ("15-19", "20-24", ...)')
     return problems
 
 

@@ -194,3 +194,10 @@ def test_csv_bad_numbers_are_located(write_scenario, minimal: str, scenario_dir:
     shown = scenario_dir / "mx.csv"
     assert f"{shown}:3:11: female: empty cell; a number is required" in problems
     assert f"{shown}:4:5: male: 'abc' is not a number" in problems
+
+
+def test_fertility_groups_must_be_five_years(write_scenario, minimal: str) -> None:
+    text = minimal.replace('["15-19", "20-24", "25-29", "30-34", "35-39", "40-44", "45-49"]',
+                           '["15-24", "25-29", "30-34", "35-39", "40-44", "45-49", "50-54"]')
+    message = one_problem(write_scenario(text))
+    assert "population.fertility.age_pattern.age_groups: fertility is given by 5-year" in message

@@ -96,7 +96,3 @@ class BedPools:
         gain = max(self.free[home][bed_type], 0) - old
         self.zone_free[self.home_zone[home]][bed_type] += gain
         self.type_free[bed_type] += gain
-
-    def unplace(self, home: int, bed_type: int) -> None:
-        """Take one resident's bed out of the occupied count without offering it (conversions)."""
-        self.release(home, bed_type)

@@ -324,8 +324,18 @@ class BedSimulation:
             self.monitor.withdrawals[slot][person.level] += 1
 
     # ------------------------------------------------------------------ placement
-    def _find_bed(self, zone: int, tiers: tuple[tuple[int, ...], ...]) -> tuple[int, int] | None:
-        """Free bed for an applicant of ``zone``: ``(home, bed_type)`` or None (see BedSpec)."""
+    def _find_bed(
+        self, zone: int, tiers: tuple[tuple[int, ...], ...], other_zones: bool | None = None
+    ) -> tuple[int, int] | None:
+        """Free bed for someone of ``zone``: ``(home, bed_type)`` or None.
+
+        Tiers (eligible types, then overflow types) are tried in turn; within a tier the
+        ``placement`` order applies; within a zone (or all other zones together) the home with
+        the most free beds of the type wins, lowest index on ties. ``other_zones`` defaults to
+        the spec's ``allow_other_zones``.
+        """
+        if other_zones is None:
+            other_zones = self.allow_other_zones
         pools = self.pools
         type_free = pools.type_free
         zone_free = pools.zone_free[zone]
@@ -334,7 +344,7 @@ class BedSimulation:
                 for bed_type in types:
                     if zone_free[bed_type] > 0:
                         return pools.best_home(pools.homes_in_zone[zone], bed_type), bed_type
-                if self.allow_other_zones:
+                if other_zones:
                     for bed_type in types:
                         if type_free[bed_type] > 0:
                             homes = pools.homes_outside_zone[zone]
@@ -343,7 +353,7 @@ class BedSimulation:
                 for bed_type in types:
                     if zone_free[bed_type] > 0:
                         return pools.best_home(pools.homes_in_zone[zone], bed_type), bed_type
-                    if self.allow_other_zones and type_free[bed_type] > 0:
+                    if other_zones and type_free[bed_type] > 0:
                         homes = pools.homes_outside_zone[zone]
                         return pools.best_home(homes, bed_type), bed_type
         return None
@@ -475,14 +485,15 @@ class BedSimulation:
     def _find_transfer_bed(
         self, person: Person, targets: tuple[int, ...]
     ) -> tuple[int, int] | None:
-        """Free bed for a transfer: own home first, then as an applicant of the person's zone."""
+        """Free bed for a transfer: own home first, then (if transfers between homes are
+        allowed) the person's zone, then any other zone."""
         free = self.pools.free[person.home]
         for bed_type in targets:
             if free[bed_type] > 0:
                 return person.home, bed_type
         if not self.spec.transfers_between_homes:
             return None
-        return self._find_bed(person.zone, (targets,))
+        return self._find_bed(person.zone, (targets,), other_zones=True)
 
     def _move(self, person: Person, home: int, bed_type: int, now: float) -> None:
         """Transfer a resident to a free bed, then offer the bed it left."""
@@ -517,17 +528,20 @@ class BedSimulation:
         pools = self.pools
         from_free = min(n_beds, max(pools.free[home][source], 0))
         n_moved = n_beds - from_free
+        moved = []
         if n_moved:
             in_source = [p for p in self.residents_by_home[home].values() if p.bed_type == source]
             in_source.sort(key=lambda p: (target not in p.transfer_types, p.serial))
-            for person in in_source[:n_moved]:
+            moved = in_source[:n_moved]
+            for person in moved:
+                if person.transfer_types:
+                    self.transfers.cancel(person)
                 self._leave_bed(person, now)
                 pools.place(home, target)
                 self._enter_bed(person, home, target, now)
-                if person.transfer_types:
-                    self.transfers.cancel(person)
-                targets = self.transfer_targets[person.level][target]
-                if targets:
-                    self.transfers.push(person, targets, now)
         pools.change_capacity(home, source, -n_beds)
         pools.change_capacity(home, target, n_beds)
+        for person in moved:
+            targets = self.transfer_targets[person.level][target]
+            if targets:
+                self._request_transfer(person, targets, now)

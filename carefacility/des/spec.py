@@ -260,8 +260,8 @@ class BedSpec:
         same day apply in row order. Closing occupied beds never evicts anyone: capacity drops
         at once and occupied beds close as their residents leave. Converting occupied beds
         keeps their residents, who are then in beds of the new type (free beds convert first,
-        then beds of residents waiting for a transfer to the new type, then others, in order of
-        admission).
+        then beds of residents waiting for a transfer to the new type, then others, earliest
+        arrival first).
     eligible_bed_types : tuple of 4 tuples of int
         Acceptable bed types per level, preferred first (see
         :data:`DEFAULT_ELIGIBLE_BED_TYPES`).
@@ -308,7 +308,8 @@ class BedSpec:
         A freed bed goes to a resident waiting for a transfer to its type before any new
         applicant; when False, only if no waiting applicant accepts it.
     transfers_between_homes : bool
-        Residents may transfer to another home (after their own home); otherwise only within it.
+        Residents may transfer to another home — own home first, then homes of their zone, then
+        any zone (regardless of ``allow_other_zones``); otherwise only within their home.
     initial_residents : array_like of int, shape (n_homes, 3, 4)
         Residents at day 0 by home, bed type and level. Their remaining stays are exact for the
         CTMC (memoryless) and equilibrium-residual for a ``stay_distribution``.

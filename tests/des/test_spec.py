@@ -35,7 +35,10 @@ def test_a_valid_spec_normalises_and_freezes_arrays():
     [
         ({"home_zone": [0, 5]}, r"home_zone\[1\] = 5 but arrival_rate_per_day has only 2 zones"),
         ({"initial_capacity": [[5, 2, 0]]}, r"initial_capacity must have shape \(2, 3\)"),
-        ({"initial_capacity": [[5, -2, 0], [1, 1, 1]]}, r"initial_capacity\[0, 1\] must be a whole"),
+        (
+            {"initial_capacity": [[5, -2, 0], [1, 1, 1]]},
+            r"initial_capacity\[0, 1\] must be a whole",
+        ),
         ({"arrival_rate_per_day": np.ones((2, 2, 3))}, r"shape \(n_years, n_zones, 4\)"),
         ({"share_80plus": 1.5}, r"share_80plus\[0, 0, 0\] must lie in \[0, 1\]"),
         ({"withdrawal_rate_per_day": [0.1, -1, 0, 0]}, r"withdrawal_rate_per_day\[1\] must be ≥ 0"),
@@ -43,7 +46,10 @@ def test_a_valid_spec_normalises_and_freezes_arrays():
         ({"placement": "random"}, r"placement must be one of"),
         ({"priority_order": ("care_need", "wealth")}, r"priority_order must list distinct"),
         ({"eligible_bed_types": ((0,), (0,), (1,))}, r"one tuple per level"),
-        ({"eligible_bed_types": ((0,), (0,), (4,), (2,))}, r"eligible_bed_types\[2\] \(dependent\)"),
+        (
+            {"eligible_bed_types": ((0,), (0,), (4,), (2,))},
+            r"eligible_bed_types\[2\] \(dependent\)",
+        ),
         ({"max_waiting": -1}, r"max_waiting must be a whole number ≥ 0"),
         ({"resident_generator_per_day": np.ones((4, 4))}, r"row 0 \(age band 0\) sums to"),
         ({"resident_generator_per_day": -np.eye(4)[::-1]}, r"must be ≥ 0 \(off-diagonal"),
@@ -53,7 +59,10 @@ def test_a_valid_spec_normalises_and_freezes_arrays():
             r"initial_residents at home 0 in general beds \(8\) exceed initial_capacity \(5\)",
         ),
         ({"capacity_changes": [(800.0, 0, -1, 0, 1)]}, r"capacity_changes\[0\].*day must lie"),
-        ({"capacity_changes": [(10.0, 0, -1, -1, 1)]}, r"bed_type_from and bed_type_to must differ"),
+        (
+            {"capacity_changes": [(10.0, 0, -1, -1, 1)]},
+            r"bed_type_from and bed_type_to must differ",
+        ),
         ({"capacity_changes": [(10.0, 0, -1, 0, 1.5)]}, r"n_beds must be a whole number > 0"),
         ({"capacity_changes": [(10.0, 0, 0, 1)]}, r"rows \(day, home, bed_type_from"),
         (
