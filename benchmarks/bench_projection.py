@@ -76,51 +76,33 @@ def build_scenario_inputs(seed: int = 20240601):
     rng = np.random.default_rng(seed)
     table = read_reference_csv("china_wpp2024_mx5_all_periods.csv")
     periods = sorted(table["period"].unique())
-    labels = [
-        str(a) for a in table[table["period"] == periods[0]].query("sex == 'male'")["age_start"]
-    ]
+    labels = [str(a) for a in table[table["period"] == periods[0]]
+              .query("sex == 'male'")["age_start"]]
     starts = [parse_age_group(label)[0] for label in labels]
     order = np.argsort(starts)
     group_labels = ["0", "1-4", *[f"{a}-{a + 4}" for a in range(5, 100, 5)], "100+"]
-    values = np.stack(
-        [
-            np.stack(
-                [
-                    table[(table["period"] == period) & (table["sex"] == sex)]["nMx"].to_numpy()[
-                        order
-                    ]
-                    for sex in SEXES
-                ]
-            )
-            for period in periods
-        ]
-    )
+    values = np.stack([
+        np.stack([table[(table["period"] == period) & (table["sex"] == sex)]["nMx"]
+                  .to_numpy()[order] for sex in SEXES])
+        for period in periods
+    ])
     keys = np.array([(int(p[:4]) + int(p[5:])) / 2 + 0.5 for p in periods])
     census_groups = ("0-4", *[f"{a}-{a + 4}" for a in range(5, 85, 5)], "85+")
     pattern_groups = tuple(f"{a}-{a + 4}" for a in range(10, 55, 5))
     return PopulationInputs(
-        basis="resident",
-        base_date=dt.date(2020, 11, 1),
-        horizon_year=2020 + N_YEARS,
-        report_date="year_end",
-        zones=tuple(f"zone-{i}" for i in range(N_ZONES)),
-        base_population=GroupedTable(
-            census_groups, np.full(N_ZONES, np.nan), rng.uniform(1_000, 20_000, (N_ZONES, 2, 18))
-        ),
-        mortality_measure="nMx",
-        mortality=GroupedTable(tuple(group_labels), keys, values),
+        basis="resident", base_date=dt.date(2020, 11, 1), horizon_year=2020 + N_YEARS,
+        report_date="year_end", zones=tuple(f"zone-{i}" for i in range(N_ZONES)),
+        base_population=GroupedTable(census_groups, np.full(N_ZONES, np.nan),
+                                     rng.uniform(1_000, 20_000, (N_ZONES, 2, 18))),
+        mortality_measure="nMx", mortality=GroupedTable(tuple(group_labels), keys, values),
         mortality_improvement_rate_per_year=0.0,
         tfr=TimePath(np.array([2020.0, 2070.0]), np.array([1.0, 1.3])),
-        fertility_pattern=GroupedTable(
-            pattern_groups,
-            np.array([np.nan]),
-            np.array([[0.002, 3.2, 28.4, 36.9, 20.9, 7.8, 2.1, 0.6, 0.098]]),
-        ),
-        asfr=None,
-        sex_ratio_at_birth=TimePath(np.array([2020.0]), np.array([1.1])),
+        fertility_pattern=GroupedTable(pattern_groups, np.array([np.nan]),
+                                       np.array([[0.002, 3.2, 28.4, 36.9, 20.9, 7.8, 2.1, 0.6,
+                                                  0.098]])),
+        asfr=None, sex_ratio_at_birth=TimePath(np.array([2020.0]), np.array([1.1])),
         net_migration=TimePath(np.array([2020.0]), np.array([50_000.0])),
-        migration_share_male=0.5,
-        migration_counts=None,
+        migration_share_male=0.5, migration_counts=None,
     )
 
 

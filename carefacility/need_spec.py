@@ -153,8 +153,8 @@ def _value(rows: pd.DataFrame, key: str) -> float:
 
 
 def _midpoint(label: str) -> float:
-    start, end = parse_age_group(label)
-    return start + 2.5 if end is None else (start + end + 1) / 2.0
+    start, end = parse_age_group(label)  # end is exclusive
+    return start + 2.5 if end is None else (start + end) / 2.0
 
 
 @functools.lru_cache(maxsize=1)
@@ -639,7 +639,17 @@ class NeedSpec(_Section):
             "Katz level 1.44-4.45): partially_dependent 1.44 (key mortality_hr_mildest_level), "
             "dependent 4.45 (key mortality_hr_severest_level; the source finds smaller HRs at "
             "80+). dementia 1.68 is an ASSUMPTION: no Chinese dementia mortality ratio was "
-            "found; the any-disability HR (key mortality_hr_disabled) is used."),
+            "found; the any-disability HR (key mortality_hr_disabled) is used, on top of the "
+            "ADL mix (see dementia_mortality_basis)."),
+    )
+    dementia_mortality_basis: Literal["adl_mix", "independent"] = Field(
+        "adl_mix",
+        description=(
+            "What mortality_relative_risk.dementia multiplies [-]. adl_mix (default): the "
+            "prevalence-weighted ratio of the ADL levels at the same age and sex, because "
+            "dementia takes precedence and people with dementia are assumed to have the ADL mix "
+            "of those without (so a dependent person with dementia does not die slower than one "
+            "without); independent: the independent level's death rate."),
     )
     bed_application_rate_per_year: LevelRates = Field(
         default_factory=_default_application,
@@ -731,11 +741,11 @@ def _age_group_problems(labels: Sequence[str], path: tuple[str | int, ...]
                                      f"(got {labels[0]!r})"))
     for index in range(1, len(parsed)):
         previous_end = parsed[index - 1][1]
-        if previous_end is None or parsed[index][0] != previous_end + 1:
+        if previous_end is None or parsed[index][0] != previous_end:
             problems.append(FieldProblem(
                 (*path, index), f"age groups must be contiguous and only the last open; "
                 f"{labels[index - 1]!r} is followed by {labels[index]!r}"))
-    if parsed[-1][1] is not None and parsed[-1][1] < 100:
+    if parsed[-1][1] is not None and parsed[-1][1] <= 100:
         problems.append(FieldProblem(
             (*path, len(parsed) - 1),
             f"the last age group must be open (e.g. '90+') or reach 100 (got {labels[-1]!r})"))
@@ -798,7 +808,7 @@ def _transition_problems(spec: TransitionSpec) -> list[FieldProblem]:
         except ValueError as error:
             problems.append(FieldProblem((*path, "age_group"), str(error)))
             continue
-        stop = 100 if end is None else end
+        stop = 100 if end is None else end - 1  # inclusive
         sexes = SEX_KEYS if rate.sex == "both" else (rate.sex,)
         for sex in sexes:
             key = (rate.from_level, rate.to_level, sex)

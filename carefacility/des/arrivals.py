@@ -27,7 +27,7 @@ from carefacility.streams import stream
 __all__ = ["ArrivalBatch", "draw_arrivals", "draw_exits"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ArrivalBatch:
     """Applicants of one period, sorted by arrival time.
 

@@ -167,7 +167,7 @@ _METRICS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BedReplicationResult:
     """Yearly outputs of one replication; every array's first axis is the model year.
 
@@ -263,6 +263,37 @@ class BedReplicationResult:
     def n_years(self) -> int:
         """Number of reported model years."""
         return int(self.admissions.shape[0])
+
+    def summary(self) -> pd.DataFrame:
+        """One row per year with the headline figures (a wide, readable table).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by calendar ``year``; columns carry their units in their names.
+        """
+        table = {
+            "arrivals": self.arrivals.sum(axis=1),
+            "admissions": self.admissions.sum(axis=1),
+            "mean_wait_days": self.mean_wait_days,
+            "wait_p90_days": self.wait_p90_days,
+            f"share_admitted_within_{self.wait_threshold_days:g}_days": (
+                self.share_admitted_within_threshold
+            ),
+            "mean_waiting": self.mean_waiting,
+            "waiting_at_year_end": self.waiting_at_year_end.sum(axis=1),
+            "deaths_while_waiting": self.deaths_while_waiting.sum(axis=1),
+            "withdrawals": self.withdrawals.sum(axis=1),
+            "blocked": self.blocked.sum(axis=1),
+            "transfers": self.transfers.sum(axis=1),
+            "mean_dependent_in_general_beds": self.mean_dependent_in_general_beds,
+        }
+        for index, name in enumerate(BED_TYPES):
+            table[f"mean_occupied_{name}_beds"] = self.mean_occupied_beds[:, index]
+            table[f"{name}_beds_at_year_end"] = self.capacity_at_year_end[:, index]
+        frame = pd.DataFrame(table, index=self.first_year + np.arange(self.n_years))
+        frame.index.name = "year"
+        return frame
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy table of the yearly metrics (not the per-admission records).

@@ -112,7 +112,7 @@ def _probabilities(value: ArrayLike, name: str, shape: tuple[int, ...]) -> NDArr
     return array
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StayDistribution:
     """Length of stay drawn from a fixed distribution (theory checks; no level changes).
 
@@ -158,7 +158,7 @@ class StayDistribution:
             )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class InitialWaitingList:
     """Applicants already waiting at the start, one entry per person.
 
@@ -239,7 +239,7 @@ class InitialWaitingList:
         return int(self.zone.size)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BedSpec:
     """Everything one replication of the bed simulation needs.
 
@@ -291,11 +291,14 @@ class BedSpec:
     max_waiting : int or None
         Longest waiting list; an applicant who finds no free bed and a full list is lost
         (counted in ``blocked``). ``0`` gives a pure loss system (Erlang B). ``None``: no limit.
+        The initial waiting list is admitted to the list whatever its length.
     waiting_death_rate_per_day, withdrawal_rate_per_day : float or array_like (4,)
-        Exponential exit rates of waiting applicants by level [1/day].
+        Exponential exit rates of waiting applicants by level [1/day]. Applicants keep their
+        care level while waiting (level changes are modelled for residents only).
     resident_generator_per_day : array_like, shape (4, 4) or (2, 4, 4)
         Generator of the care-level CTMC of residents [1/day], optionally per age band
-        (0 = under 80, 1 = 80+). Rows must sum to 0.
+        (0 = under 80, 1 = 80+). Rows must sum to 0. A person's age band is fixed for the
+        whole run (nobody turns 80 inside the model).
     resident_death_rate_per_day : array_like, shape (4,) or (2, 4)
         Death rate of residents by level (and age band) [1/day].
     discharge_rate_per_day : array_like, shape (4,)

@@ -150,3 +150,24 @@ def test_overflow_to_general_admits_dependent_and_queues_a_transfer():
     assert result.transfer_queue_at_year_end[0] == result.occupied_at_year_end[0, 0]
     without = simulate(replace(spec, overflow_to_general=False), 4, 0)
     assert without.admissions.sum() == 0
+
+
+def test_resident_developing_dementia_takes_whichever_of_dementia_or_nursing_frees_first():
+    spec = BedSpec(
+        home_zone=[0, 0],
+        initial_capacity=[[1, 0, 0], [0, 1, 1]],
+        arrival_rate_per_day=NO_ARRIVALS,
+        # home 0: A, independent in a general bed; home 1: full nursing and dementia beds
+        initial_residents=[
+            [[1, 0, 0, 0], [0] * 4, [0] * 4],
+            [[0] * 4, [0, 0, 1, 0], [0, 0, 0, 1]],
+        ],
+        resident_generator_per_day=_generator({(0, 3): 1.0}),  # A develops dementia
+        capacity_changes=[(50.0, 1, -1, 1, 1)],  # a nursing bed opens in home 1
+    )
+    result = simulate(spec, 5, 0)
+    np.testing.assert_array_equal(result.transfers[0], [0, 1, 0])
+    np.testing.assert_array_equal(result.occupied_at_year_end[0], [0, 2, 1])
+    assert result.transfer_queue_at_year_end[0] == 0
+    between = simulate(replace(spec, transfers_between_homes=False), 5, 0)
+    assert between.transfers.sum() == 0 and between.transfer_queue_at_year_end[0] == 1

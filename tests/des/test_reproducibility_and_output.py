@@ -100,3 +100,11 @@ def test_to_frame_is_tidy_with_units():
     units = dict(zip(frame.metric, frame.unit, strict=False))
     assert units["mean_wait_days"] == "days" and units["mean_occupied_beds"] == "beds"
     assert not frame.duplicated(["year", "metric", "level", "bed_type", "home"]).any()
+
+
+def test_summary_has_one_row_per_year():
+    result = simulate(_mixed_spec(), 1, 0)
+    summary = result.summary()
+    assert list(summary.index) == [2025, 2026, 2027]
+    np.testing.assert_array_equal(summary["admissions"], result.admissions.sum(axis=1))
+    assert "share_admitted_within_30_days" in summary.columns
