@@ -550,9 +550,13 @@ class ResidentDynamics:
         The same over both bands, weighted by applicants (weights × application rate) [1/day].
     waiting_withdrawal_rate_per_day : numpy.ndarray, shape (4,)
         [1/day].
+    band_ageing_rate_per_day : numpy.ndarray, shape (4,)
+        Rate at which people of each level aged 60-79 turn 80 [1/day]: in the stationary
+        population, ``l(80) p_l(80) / Σ_{a=60}^{79} L(a) p_l(a + ½)``. A bed simulation that
+        keeps the band fixed at admission overstates the stays of people admitted under 80.
     expected_length_of_stay_days : numpy.ndarray, shape (2, 4)
-        Mean stay of a resident admitted at each level and band, until death or discharge,
-        under the band's rates [day].
+        Mean stay of a resident admitted at each band and level, until death or discharge,
+        with level changes and ageing from band 0 into band 1 [day].
     """
 
     resident_generator_per_day: np.ndarray
@@ -561,6 +565,7 @@ class ResidentDynamics:
     waiting_death_rate_per_day: np.ndarray
     waiting_death_rate_60plus_per_day: np.ndarray
     waiting_withdrawal_rate_per_day: np.ndarray
+    band_ageing_rate_per_day: np.ndarray
     expected_length_of_stay_days: np.ndarray
 
 
@@ -602,17 +607,24 @@ def resident_dynamics(spec: NeedSpec, mx_single: np.ndarray) -> ResidentDynamics
         waiting_60plus = np.where(applicant_weight.sum(axis=0) > 0,
                                   (death * applicant_weight).sum(axis=0)
                                   / applicant_weight.sum(axis=0), death.mean(axis=0))
+    at_80 = table.lx[..., 80][:, None] * prevalence_curve(spec, np.array([80.0]))[:, 0, :]
+    ageing = at_80.sum(axis=0) / band_weight[0]
+    # chain over (band, level) and one exit state: level changes, ageing, death + discharge
+    size = 2 * _N
+    chain = np.zeros((size + 1, size + 1))
+    for b in range(2):
+        block = slice(b * _N, (b + 1) * _N)
+        chain[block, block] = level_change[b]
+        chain[block, size] = death[b] + discharge
+    chain[idx, _N + idx] = ageing
+    chain[np.arange(size), np.arange(size)] = 0.0
+    chain[np.arange(size), np.arange(size)] = -chain[:size].sum(axis=-1)
     stay = np.zeros((2, _N))
     for b in range(2):
-        chain = np.zeros((_N + 1, _N + 1))
-        chain[:_N, :_N] = level_change[b]
-        chain[:_N, _N] = death[b] + discharge
-        chain[idx, idx] = 0.0
-        chain[idx, idx] = -chain[:_N].sum(axis=-1)
         for level in range(_N):
-            start = np.zeros(_N + 1)
-            start[level] = 1.0
-            stay[b, level] = ctmc_expected_sojourn(chain, start, list(range(_N))).sum()
+            start = np.zeros(size + 1)
+            start[b * _N + level] = 1.0
+            stay[b, level] = ctmc_expected_sojourn(chain, start, list(range(size))).sum()
     return ResidentDynamics(
         resident_generator_per_day=level_change / DAYS_PER_YEAR,
         resident_death_rate_per_day=death / DAYS_PER_YEAR,
@@ -621,5 +633,6 @@ def resident_dynamics(spec: NeedSpec, mx_single: np.ndarray) -> ResidentDynamics
         waiting_death_rate_60plus_per_day=waiting_60plus / DAYS_PER_YEAR,
         waiting_withdrawal_rate_per_day=(
             spec.waiting_withdrawal_rate_per_year.as_array() / DAYS_PER_YEAR),
+        band_ageing_rate_per_day=ageing / DAYS_PER_YEAR,
         expected_length_of_stay_days=stay * DAYS_PER_YEAR,
     )

@@ -677,14 +677,16 @@ class NeedSpec(_Section):
     )
     resident_discharge_rate_per_year: LevelRates = Field(
         default_factory=lambda: LevelRates(
-            independent=0.08, partially_dependent=0.08, dependent=0.08, dementia=0.08),
+            independent=0.14, partially_dependent=0.14, dependent=0.14, dementia=0.14),
         description=(
             "Rate at which residents leave a care home alive, by level [per person-year]. "
-            "ASSUMPTION (length of stay in Chinese care homes is a gap in the data): 0.08 for "
-            "every level, chosen so that the mean stay of admitted applicants is close to "
-            "occupied beds / admissions ≈ (518.3万 beds × 52 % occupied) / (0.268 %/year × 190.6 "
-            "M census 65+) ≈ 5 years (keys beds_registered_2022, vacancy_national, "
-            "admission_3y_2008_11; mixed years 2020-22, order of magnitude only)."),
+            "ASSUMPTION (length of stay in Chinese care homes is a gap in the data): 0.14 for "
+            "every level, calibrated so that the mean stay of the default applicants (with "
+            "level changes, ageing past 80 and level death rates from the WPP 2024 life table "
+            "2020-25) equals occupied beds / admissions = (518.3万 beds × 52 % occupied) / "
+            "(0.268 %/year × 190.6 M census 65+) ≈ 5.3 years (keys beds_registered_2022, "
+            "vacancy_national, admission_3y_2008_11; mixed years 2020-22: an order of "
+            "magnitude, not a measurement)."),
     )
     waiting_withdrawal_rate_per_year: LevelRates = Field(
         default_factory=LevelRates,

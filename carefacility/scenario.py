@@ -18,14 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from carefacility.errors import Problem, ScenarioError, did_you_mean, format_path
+from carefacility.plan import PlanArrays, PlanSpec, SimulationSpec, resolve_plan
 from carefacility.scenario_inputs import (
     PopulationInputs,
     check_population_sections,
     resolve_population,
 )
+from carefacility.spec_base import Section
 from carefacility.yaml_source import YamlDocument, read_yaml
 
 __all__ = [
@@ -48,13 +50,7 @@ Tfr = Annotated[float, Field(ge=0, le=10)]
 Srb = Annotated[float, Field(ge=0.8, le=1.4)]
 
 
-class _Section(BaseModel):
-    """Base of every scenario section: unknown keys are errors, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
-
-
-class GroupedBySex(_Section):
+class GroupedBySex(Section):
     """Values by age group for each sex, written inline in the scenario."""
 
     age_groups: list[str] = Field(
@@ -65,7 +61,7 @@ class GroupedBySex(_Section):
     female: list[float] = Field(description="One value per age group, females.")
 
 
-class BasePopulationSpec(_Section):
+class BasePopulationSpec(Section):
     """The population at the base date, by age group and sex (and optionally by zone)."""
 
     csv: str | None = Field(
@@ -88,7 +84,7 @@ class BasePopulationSpec(_Section):
     )
 
 
-class MortalitySpec(_Section):
+class MortalitySpec(Section):
     """Death rates by age group and sex, for one or several periods."""
 
     measure: Literal["nMx", "qx"] = Field(
@@ -112,14 +108,14 @@ class MortalitySpec(_Section):
     )
 
 
-class AgePatternSpec(_Section):
+class AgePatternSpec(Section):
     """Distribution of fertility over the mother's age [percent, sums to 100]."""
 
     age_groups: list[str] = Field(min_length=1, description='e.g. "15-19", "20-24", ...')
     percent: list[NonNegative] = Field(description="Share of the TFR in each group [percent].")
 
 
-class FertilitySpec(_Section):
+class FertilitySpec(Section):
     """Fertility as a TFR path with an age pattern, or as age-specific rates."""
 
     tfr: Tfr | dict[int, Tfr] | None = Field(
@@ -136,7 +132,7 @@ class FertilitySpec(_Section):
     )
 
 
-class MigrationSpec(_Section):
+class MigrationSpec(Section):
     """Net migration: a yearly total spread by a model age profile, or counts by age and sex."""
 
     net_per_year: float | YearPath = Field(
@@ -154,7 +150,7 @@ class MigrationSpec(_Section):
     )
 
 
-class PopulationSpec(_Section):
+class PopulationSpec(Section):
     """Inputs of the cohort-component projection."""
 
     basis: Literal["registered", "resident"] = Field(
@@ -178,12 +174,16 @@ class PopulationSpec(_Section):
     migration: MigrationSpec = Field(default_factory=MigrationSpec)
 
 
-class ScenarioSpec(_Section):
+class ScenarioSpec(Section):
     """A whole scenario file."""
 
     name: str = Field(min_length=1, description="Short title shown on charts and reports.")
     description: str = Field("", description="Free text: place, sources, what the plan is.")
     population: PopulationSpec
+    plan: PlanSpec | None = Field(None, description="Zones, care homes, build schedule and "
+                                  "starting state; needed by `carefacility run`.")
+    simulation: SimulationSpec | None = Field(None, description="How to simulate the plan; "
+                                              "needed by `carefacility run`.")
 
 
 @dataclass(frozen=True)
@@ -203,6 +203,7 @@ class Scenario:
     spec: ScenarioSpec
     file: Path
     population: PopulationInputs
+    plan: PlanArrays | None = None
 
     @property
     def name(self) -> str:
@@ -298,9 +299,18 @@ def validate_scenario(path: str | Path) -> tuple[Scenario | None, list[Problem]]
     base_dir = Path(path).resolve().parent
     population, population_problems = resolve_population(spec.population, doc, base_dir)
     problems.extend(population_problems)
+    plan = None
+    if spec.plan is not None:
+        zones = population.zones if population is not None else ("all",)
+        plan, plan_problems = resolve_plan(spec.plan, zones, doc)
+        problems.extend(plan_problems)
+    if (spec.plan is None) != (spec.simulation is None):
+        present, missing = ("plan", "simulation") if spec.plan else ("simulation", "plan")
+        problems.append(doc.problem((present,), missing, f"a scenario with a `{present}` "
+                                    f"section needs a `{missing}` section too", key=True))
     if problems or population is None:
         return None, problems
-    return Scenario(spec=spec, file=Path(path), population=population), []
+    return Scenario(spec=spec, file=Path(path), population=population, plan=plan), []
 
 
 def load_scenario(path: str | Path) -> Scenario:
