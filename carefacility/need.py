@@ -7,8 +7,9 @@ Model
 People aged 60+ are in one of the care levels :data:`LEVELS` or dead. Level changes follow a
 continuous-time Markov chain whose generator is constant within each single year of age
 (:func:`care_level_generator`). Level death rates are tied to the population's life table: at
-each age and sex ``mx_l = mx · RR_l / Σ_k p_k RR_k`` (:func:`relative_risks`), so the prevalence-weighted mean of the level
-rates is the life table's ``mx`` (``p`` is the smoothed prevalence curve, :func:`prevalence_curve`).
+each age and sex ``mx_l = mx · RR_l / Σ_k p_k RR_k`` (ratios from :func:`relative_risks`), so the
+prevalence-weighted mean of the level rates is the life table's ``mx`` (``p`` is the smoothed
+prevalence curve, :func:`prevalence_curve`).
 
 With ``transitions.method = "prevalence_consistent"`` the onset rates (independent → partially
 dependent, partially dependent → dependent, any level → dementia) are solved at each age so that a
@@ -54,8 +55,8 @@ __all__ = [
     "level_death_rates",
     "open_age_mx",
     "prevalence_curve",
-    "relative_risks",
     "project_need",
+    "relative_risks",
     "resident_dynamics",
     "transition_probabilities",
 ]
@@ -261,13 +262,13 @@ def _solve_onsets(spec: NeedSpec, fixed: np.ndarray, level_mx: np.ndarray, mx: n
     def inflow(level: int) -> np.ndarray:
         return np.einsum("sak,sak->sa", p, fixed[..., level])
 
-    I, P, D, M = range(_N)  # noqa: N806 - level indices
+    ind, P, D, M = range(_N)  # level indices
     dementia = (dp[..., M] - inflow(M) + p[..., M] * (out_fixed[..., M] + excess[..., M])) / (
         1.0 - p[..., M])
     dependent = (dp[..., D] - inflow(D) + p[..., D] * (out_fixed[..., D] + dementia
                                                         + excess[..., D])) / p[..., P]
     partial = (dp[..., P] - inflow(P) + p[..., P] * (out_fixed[..., P] + dependent + dementia
-                                                      + excess[..., P])) / p[..., I]
+                                                      + excess[..., P])) / p[..., ind]
     solved = {"dementia onset": dementia, "partially_dependent → dependent": dependent,
               "independent → partially_dependent": partial}
     for name, values in solved.items():
@@ -278,9 +279,9 @@ def _solve_onsets(spec: NeedSpec, fixed: np.ndarray, level_mx: np.ndarray, mx: n
                 f"falls with age faster than recovery and mortality can explain)",
                 RuntimeWarning, stacklevel=3)
     rates = fixed.copy()
-    rates[..., I, P] += np.maximum(partial, 0.0)
+    rates[..., ind, P] += np.maximum(partial, 0.0)
     rates[..., P, D] += np.maximum(dependent, 0.0)
-    for level in (I, P, D):
+    for level in (ind, P, D):
         rates[..., level, M] += np.maximum(dementia, 0.0)
     return rates
 

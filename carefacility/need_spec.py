@@ -647,9 +647,9 @@ class NeedSpec(_Section):
         description=(
             "What mortality_relative_risk.dementia multiplies [-]. adl_mix (default): the "
             "prevalence-weighted ratio of the ADL levels at the same age and sex, because "
-            "dementia takes precedence and people with dementia are assumed to have the ADL mix "
-            "of those without (so a dependent person with dementia does not die slower than one "
-            "without); independent: the independent level's death rate."),
+            "dementia takes precedence and (ASSUMPTION, as in the prevalence) people with dementia "
+            "have the ADL mix of those without, so a dependent person with dementia does not "
+            "die slower than one without; independent: the independent level's death rate."),
     )
     bed_application_rate_per_year: LevelRates = Field(
         default_factory=_default_application,
@@ -665,8 +665,9 @@ class NeedSpec(_Section):
     )
     bed_application_rate_80plus_per_year: LevelRates | None = Field(
         None,
-        description="Optional rates for people aged 80+ [per person-year]; default: the same as "
-        "bed_application_rate_per_year (no 80+ admission figure was found).",
+        description="Optional rates for people aged 80+ [per person-year]. Default None = "
+        "the same as bed_application_rate_per_year, an ASSUMPTION: the review found no "
+        "admission figure by age.",
     )
     low_income_share: Fraction = Field(
         0.0,

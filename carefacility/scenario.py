@@ -82,6 +82,16 @@ class BasePopulationSpec(Section):
             "a census count to a registered total. Say why in a comment."
         ),
     )
+    match_shares: dict[str, Annotated[float, Field(gt=0, lt=1)]] | None = Field(
+        None,
+        description=(
+            'Optional: published shares of the total by age band, e.g. {"0-14": 0.1345, '
+            '"60+": 0.187} [fraction]. The table is reweighted to the nearest age structure '
+            "(chi-square distance over the bands the labels cut) that has exactly these shares; "
+            "within each band the table's own structure is kept. For places with published "
+            "shares but no age table: give a reference table (e.g. the national census) here."
+        ),
+    )
 
 
 class MortalitySpec(Section):

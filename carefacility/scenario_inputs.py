@@ -40,6 +40,7 @@ __all__ = [
     "check_age_groups_for",
     "check_population_sections",
     "decimal_year",
+    "match_band_shares",
     "resolve_population",
 ]
 
@@ -313,6 +314,67 @@ def _key_years(resolver: _Resolver, location: Location, keys: list[str], kind: s
     return np.asarray(years)
 
 
+def match_band_shares(counts: np.ndarray, age_groups: Sequence[str],
+                      shares: dict[str, float]) -> np.ndarray:
+    """Reweight counts by age group so that age bands have the given shares of the total.
+
+    The labels' boundaries cut the ages into disjoint bands (``{"0-14", "60+", "65+"}`` gives
+    0-14, 15-59, 60-64, 65+). Band shares ``x`` closest to the table's own shares ``r`` in the
+    chi-square sense (minimise ``sum (x - r)^2 / r``) subject to ``sum x = 1`` and the given
+    shares are found from the KKT linear system; each band's counts (all zones and both sexes)
+    are then scaled by ``x / r``, so the structure inside a band is kept.
+
+    Parameters
+    ----------
+    counts : numpy.ndarray, shape (..., groups)
+    age_groups : sequence of str
+        The table's group labels; every cut must fall on a group boundary.
+    shares : dict of str to float
+        ``{"60+": 0.187, ...}`` [fraction of the total].
+
+    Raises
+    ------
+    ValueError
+        If a label is not understood or does not fall on the table's boundaries, or the shares
+        are contradictory or would need a negative band.
+    """
+    starts = [parse_age_group(label)[0] for label in age_groups]
+    bounds: list[tuple[int, float]] = []
+    for label in shares:
+        start, end = parse_age_group(label)
+        bounds.append((start, math.inf if end is None else end))
+    cuts = sorted({0, *[b for pair in bounds for b in pair if b != math.inf]})
+    for cut in cuts:
+        if cut not in starts and cut != 0:
+            raise ValueError(f"age {cut} is not a boundary of the table's groups "
+                             f"({', '.join(age_groups)}); use bands that follow them")
+    band_of_group = np.searchsorted(cuts, starts, side="right") - 1
+    n_bands = len(cuts)
+    group_totals = counts.reshape(-1, counts.shape[-1]).sum(axis=0)
+    total = group_totals.sum()
+    reference = np.bincount(band_of_group, weights=group_totals, minlength=n_bands) / total
+    if np.any(reference <= 0):
+        raise ValueError("the table has no people in some age band; cannot reweight it")
+    rows = [np.ones(n_bands)]
+    targets = [1.0]
+    for (start, end), share in zip(bounds, shares.values(), strict=True):
+        band_starts = np.asarray(cuts, dtype=float)
+        rows.append(((band_starts >= start) & (band_starts < end)).astype(float))
+        targets.append(share)
+    a = np.asarray(rows)
+    if np.linalg.matrix_rank(a) < len(rows):
+        raise ValueError("the shares repeat or contradict each other")
+    # minimise sum (x - r)^2 / r  s.t.  A x = b:  x = r + R A^T (A R A^T)^-1 (b - A r)
+    weight = np.diag(reference)
+    correction = weight @ a.T @ np.linalg.solve(a @ weight @ a.T, np.asarray(targets) - a @
+                                                reference)
+    band_shares = reference + correction
+    if np.any(band_shares <= 0):
+        raise ValueError("these shares would leave an age band empty or negative; check them")
+    factor = (band_shares / reference)[band_of_group]
+    return counts * factor
+
+
 def _base_population(r: _Resolver, base: BasePopulationSpec
                      ) -> tuple[tuple[str, ...], GroupedTable | None]:
     base_loc: Location = ("population", "base_population")
@@ -333,6 +395,14 @@ def _base_population(r: _Resolver, base: BasePopulationSpec
             keys, groups, values = read
             zones = tuple(keys) if keys != [""] else ("all",)
             base_table = GroupedTable(groups, np.full(len(zones), math.nan), values)
+    if base_table is not None and base.match_shares:
+        try:
+            values = match_band_shares(base_table.values, base_table.age_groups,
+                                       base.match_shares)
+        except ValueError as error:
+            r.at((*base_loc, "match_shares"), str(error))
+        else:
+            base_table = GroupedTable(base_table.age_groups, base_table.keys, values)
     if base_table is not None and base.scale_to_total is not None:
         total = base_table.values.sum()
         if total <= 0:
