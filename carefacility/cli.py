@@ -82,5 +82,55 @@ def project(scenario_file: Path, out_dir: Path, lang: str, force: bool) -> None:
         click.echo(f"  wrote {path}")
 
 
+@main.command()
+@click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (created if missing).")
+@click.option("--replications", type=click.IntRange(1, 10_000), default=None,
+              help="Replications (default: the scenario's simulation.replications).")
+@click.option("--seed", type=click.IntRange(0), default=None,
+              help="Seed (default: the scenario's simulation.seed).")
+@click.option("--executor", type=click.Choice(["processes", "serial", "dask"]),
+              default="processes", show_default=True,
+              help="Where replications run; results are identical whichever is used.")
+@click.option("--workers", type=click.IntRange(1), default=None,
+              help="Worker processes (default: all CPUs).")
+@click.option("--dask-address", default=None,
+              help="Dask scheduler address (e.g. tcp://10.0.0.5:8786); default: a local one.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of chart labels.")
+@click.option("--force", is_flag=True, help="Write into a folder that holds other files.")
+def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int | None,
+        executor: str, workers: int | None, dask_address: str | None, lang: str,
+        force: bool) -> None:
+    """Simulate the plan of SCENARIO_FILE against its care need; write KPIs with 95 % CIs."""
+    from carefacility.population import project_population
+    from carefacility.report import write_run_outputs
+    from carefacility.scenario import load_scenario
+    from carefacility.simulation import run as run_scenario
+
+    try:
+        scenario = load_scenario(scenario_file)
+    except ScenarioError as error:
+        _fail_bad_input(error.report())
+    if scenario.plan is None:
+        _fail_bad_input(f"{scenario_file}: no `plan` and `simulation` sections; "
+                        "`carefacility project` projects the population alone")
+    projection = project_population(scenario.population)
+    result = run_scenario(scenario, replications=replications, seed=seed,
+                          executor=executor, workers=workers,  # type: ignore[arg-type]
+                          dask_address=dask_address, projection=projection)
+    try:
+        written = write_run_outputs(result, projection, out_dir, title=scenario.name,
+                                    lang=lang, force=force)  # type: ignore[arg-type]
+    except (OutputFolderError, RuntimeError) as error:
+        _fail_bad_input(str(error))
+    meta = result.metadata
+    click.echo(f"{scenario.name}: {meta['replications']} replications of {meta['years']} "
+               f"years (seed {meta['seed']}) in {meta['duration_seconds']:.1f} s")
+    for path in written:
+        click.echo(f"  wrote {path}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -71,6 +71,9 @@ class PopulationProjection:
     basis: str
     base_date: dt.date
     report_date: str
+    mx_single: np.ndarray | None = None
+    """Single-year death rates ages 0..130 in force from each reported year to the next,
+    shape (years, 2, 131) [per person-year]; the care-need model uses them."""
 
     @property
     def first_year(self) -> int:
@@ -260,8 +263,10 @@ def project_population(inputs: PopulationInputs) -> PopulationProjection:
     tidy = _tidy(at_report, years, zones)
     elderly = _elderly_table(at_report, years, zones)
     components = _components(result, inputs.base_date, zones)
+    # rates of the projection step that contains the middle of each reported year's next year
+    step = np.clip(np.floor(offsets + 0.5).astype(int), 0, n_steps - 1)
     return PopulationProjection(tidy, elderly, components, inputs.basis, inputs.base_date,
-                                inputs.report_date)
+                                inputs.report_date, mx_single=mx_single[1:][step])
 
 
 def _tidy(population: np.ndarray, years: np.ndarray, zones: list[str]) -> pd.DataFrame:

@@ -21,6 +21,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from carefacility.errors import Problem, ScenarioError, did_you_mean, format_path
+from carefacility.need_spec import (
+    NeedSpec,
+    default_need_spec,
+    need_problems,
+    resolve_need_tables,
+)
 from carefacility.plan import PlanArrays, PlanSpec, SimulationSpec, resolve_plan
 from carefacility.scenario_inputs import (
     PopulationInputs,
@@ -190,6 +196,9 @@ class ScenarioSpec(Section):
     name: str = Field(min_length=1, description="Short title shown on charts and reports.")
     description: str = Field("", description="Free text: place, sources, what the plan is.")
     population: PopulationSpec
+    need: NeedSpec | None = Field(None, description="Care levels, their transitions and bed "
+                                  "applications; omitted = the documented defaults "
+                                  "(carefacility.need_spec.default_need_spec).")
     plan: PlanSpec | None = Field(None, description="Zones, care homes, build schedule and "
                                   "starting state; needed by `carefacility run`.")
     simulation: SimulationSpec | None = Field(None, description="How to simulate the plan; "
@@ -214,6 +223,8 @@ class Scenario:
     file: Path
     population: PopulationInputs
     plan: PlanArrays | None = None
+    need: NeedSpec | None = None
+    """The need section with its CSV tables read inline (the defaults when omitted)."""
 
     @property
     def name(self) -> str:
@@ -314,13 +325,37 @@ def validate_scenario(path: str | Path) -> tuple[Scenario | None, list[Problem]]
         zones = population.zones if population is not None else ("all",)
         plan, plan_problems = resolve_plan(spec.plan, zones, doc)
         problems.extend(plan_problems)
+    need = None
+    if spec.plan is not None or spec.need is not None:
+        need, need_problems_found = _resolve_need(spec.need, doc, base_dir)
+        problems.extend(need_problems_found)
+    if spec.simulation is not None:
+        last_year = spec.simulation.start_date.year + spec.simulation.years - 1
+        if spec.population.horizon_year < last_year:
+            problems.append(doc.problem(
+                ("population", "horizon_year"), "population.horizon_year",
+                f"{spec.population.horizon_year} ends before the simulation's last year "
+                f"{last_year}; project the population at least that far"))
     if (spec.plan is None) != (spec.simulation is None):
         present, missing = ("plan", "simulation") if spec.plan else ("simulation", "plan")
         problems.append(doc.problem((present,), missing, f"a scenario with a `{present}` "
                                     f"section needs a `{missing}` section too", key=True))
     if problems or population is None:
         return None, problems
-    return Scenario(spec=spec, file=Path(path), population=population, plan=plan), []
+    return Scenario(spec=spec, file=Path(path), population=population, plan=plan,
+                    need=need), []
+
+
+def _resolve_need(need: NeedSpec | None, doc: YamlDocument, base_dir: Path
+                  ) -> tuple[NeedSpec | None, list[Problem]]:
+    """The need section with its tables read, or the defaults; problems located in the file."""
+    if need is None:
+        return default_need_spec(), []
+    resolved, problems = resolve_need_tables(need, base_dir)
+    for found in need_problems(resolved):
+        location = ("need", *found.path)
+        problems.append(doc.problem(location, format_path(location), found.message))
+    return (None, problems) if problems else (resolved, [])
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -4,8 +4,8 @@ Events (all plain ``env.timeout`` callbacks, no SimPy ``Resource`` and no proces
 
 - an *arrival* chain walks the period's pre-drawn, sorted arrivals (one timeout each);
 - a *waiting-list exit* per applicant who waits (death or withdrawal; ignored if admitted first);
-- one outstanding *resident event* per resident (next level change, death or discharge — or the
-  end of a pre-drawn stay);
+- one outstanding *resident event* per resident (next level change, turning 80, death or
+  discharge — or the end of a pre-drawn stay);
 - *capacity changes* on their days and *period boundaries* (year ends) for the monitors.
 
 Whenever a bed frees (departure, transfer, opening, conversion) it is offered at once: to the
@@ -29,7 +29,7 @@ from carefacility.des.arrivals import draw_arrivals, draw_exits
 from carefacility.des.bed_pools import BedPools
 from carefacility.des.monitor import BedReplicationResult, Monitor
 from carefacility.des.person import Person
-from carefacility.des.residents import DEATH, DISCHARGE, ResidentDynamics
+from carefacility.des.residents import DEATH, DISCHARGE, TURNS_80, ResidentDynamics
 from carefacility.des.spec import BED_TYPES, DAYS_PER_YEAR, LEVELS, BedSpec, needs_transfer
 from carefacility.des.stays import sample_residual_stays, sample_stays
 from carefacility.des.transfers import TransferQueue
@@ -445,6 +445,11 @@ class BedSimulation:
         now = self.env.now
         outcome = person.next_outcome
         if outcome >= DEATH:
+            if outcome == TURNS_80:
+                # Band 0 → 1: flips age_80plus and the later rates (not a level change).
+                person.age_band = 1
+                self._schedule_resident(person, now)
+                return
             counter = self.monitor.deaths_in_care if outcome == DEATH else self.monitor.discharges
             counter[self.slot][person.level] += 1
             if person.transfer_types:

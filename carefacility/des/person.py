@@ -19,7 +19,8 @@ class Person:
     level : int
         Current care level (index into ``LEVELS``).
     age_band : int
-        0 under 80, 1 aged 80+ (fixed over the simulation).
+        0 under 80, 1 aged 80+ (the ``age_80plus`` flag). Fixed while waiting; a resident in
+        band 0 moves to band 1 at ``BedSpec.band_ageing_rate_per_day``.
     low_income : bool
         特困 flag.
     waiting : bool
@@ -36,7 +37,8 @@ class Person:
     home, bed_type : int
         Bed held (-1 while not a resident).
     next_outcome : int
-        Outcome of the resident's scheduled event: 0–3 new level, 4 death, 5 discharge.
+        Outcome of the resident's scheduled event: 0–3 new level, 4 death, 5 discharge,
+        6 turning 80 (band 0 → 1).
     transfer_types : tuple of int
         Bed types the resident waits to transfer to (empty when none).
     transfer_home : int

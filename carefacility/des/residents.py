@@ -1,10 +1,13 @@
-"""Care-level dynamics of residents: competing exponential clocks of a CTMC.
+"""Care-level and age-band dynamics of residents: competing exponential clocks of a CTMC.
 
 A resident at level ``l`` in age band ``b`` leaves its state at the total rate
-``r = Σ_{j≠l} G[b, l, j] + death[b, l] + discharge[l]``. The engine draws one exponential with
-rate ``r`` and then which event happens (level ``j``, death or discharge) with probabilities
-proportional to the rates, instead of racing six clocks. The resident's bed type does not enter
-the rates, so moving between beds never reschedules anything.
+``r = Σ_{j≠l} G[b, l, j] + death[b, l] + discharge[l] + [b = 0] ageing[l]``. The engine draws
+one exponential with rate ``r`` and then which event happens (level ``j``, death, discharge or,
+in band 0, turning 80) with probabilities proportional to the rates, instead of racing seven
+clocks; so each resident has exactly one scheduled event at a time. Band 1 (80+) is absorbing.
+The resident's bed type does not enter the rates, so moving between beds never reschedules
+anything. With ``ageing = 0`` the tables, and hence the draws, are those of a model without
+ageing.
 
 Random numbers come from one stream (``"residents"``), read in blocks of uniforms and consumed
 in event order.
@@ -18,12 +21,14 @@ import numpy as np
 
 from carefacility.des.spec import LEVELS, BedSpec
 
-__all__ = ["DEATH", "DISCHARGE", "ResidentDynamics"]
+__all__ = ["DEATH", "DISCHARGE", "TURNS_80", "ResidentDynamics"]
 
 DEATH = len(LEVELS)
 """Outcome code of a death in care."""
 DISCHARGE = len(LEVELS) + 1
 """Outcome code of a discharge (leaving alive)."""
+TURNS_80 = len(LEVELS) + 2
+"""Outcome code of a resident moving from age band 0 (under 80) to band 1 (80+)."""
 
 _BLOCK = 16384
 
@@ -34,7 +39,7 @@ class ResidentDynamics:
     Parameters
     ----------
     spec : BedSpec
-        Provides the generator, death and discharge rates [1/day].
+        Provides the generator, death, discharge and band-ageing rates [1/day].
     rng : numpy.random.Generator
         The ``"residents"`` stream.
     """
@@ -57,6 +62,8 @@ class ResidentDynamics:
                 ]
                 rates.append((float(spec.resident_death_rate_per_day[band, level]), DEATH))
                 rates.append((float(spec.discharge_rate_per_day[level]), DISCHARGE))
+                if band == 0:
+                    rates.append((float(spec.band_ageing_rate_per_day[level]), TURNS_80))
                 total = sum(rate for rate, _ in rates)
                 table = []
                 running = 0.0
@@ -82,7 +89,8 @@ class ResidentDynamics:
     def next_event(self, age_band: int, level: int) -> tuple[float, int]:
         """Return ``(delay_days, outcome)``; ``delay_days`` is ``inf`` if the state is absorbing.
 
-        ``outcome`` is the new level (0–3), :data:`DEATH` or :data:`DISCHARGE`.
+        ``outcome`` is the new level (0–3), :data:`DEATH`, :data:`DISCHARGE` or (band 0 only)
+        :data:`TURNS_80`.
         """
         total = self.total_rate[age_band][level]
         if total <= 0.0:

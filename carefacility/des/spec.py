@@ -294,15 +294,25 @@ class BedSpec:
         The initial waiting list is admitted to the list whatever its length.
     waiting_death_rate_per_day, withdrawal_rate_per_day : float or array_like (4,)
         Exponential exit rates of waiting applicants by level [1/day]. Applicants keep their
-        care level while waiting (level changes are modelled for residents only).
+        care level and age band while waiting (level changes and ageing are modelled for
+        residents only).
     resident_generator_per_day : array_like, shape (4, 4) or (2, 4, 4)
         Generator of the care-level CTMC of residents [1/day], optionally per age band
-        (0 = under 80, 1 = 80+). Rows must sum to 0. A person's age band is fixed for the
-        whole run (nobody turns 80 inside the model).
+        (0 = under 80, 1 = 80+). Rows must sum to 0. Residents move from band 0 to band 1 at
+        ``band_ageing_rate_per_day``; applicants keep the band they arrived with while waiting.
     resident_death_rate_per_day : array_like, shape (4,) or (2, 4)
         Death rate of residents by level (and age band) [1/day].
     discharge_rate_per_day : array_like, shape (4,)
         Rate of leaving the home alive by level [1/day].
+    band_ageing_rate_per_day : float or array_like, shape (4,)
+        Rate at which a resident under 80 (band 0) turns 80 (band 1), by the resident's current
+        care level [1/day]; e.g. ``need.resident_dynamics(...).band_ageing_rate_per_day``. It
+        is one more competing exponential event of the resident CTMC, next to level changes,
+        death and discharge: from then on the resident has the band-1 generator and death rate
+        and counts as aged 80+ (``age_80plus``). Band 1 is absorbing. Only residents age:
+        applicants keep their band while on the waiting list (and are admitted with it), and
+        ``stay_distribution`` mode ignores this field like the other CTMC fields. The default
+        ``0.0`` keeps every band fixed for the whole run and reproduces earlier runs exactly.
     stay_distribution : StayDistribution or None
         When given, stays are drawn from it (one draw per applicant, at arrival, so that runs
         with different capacities share them) and levels never change; the CTMC fields are then
@@ -345,6 +355,7 @@ class BedSpec:
     resident_generator_per_day: Any = field(default_factory=lambda: np.zeros((4, 4)))
     resident_death_rate_per_day: Any = 0.0
     discharge_rate_per_day: Any = 0.0
+    band_ageing_rate_per_day: Any = 0.0
     stay_distribution: StayDistribution | None = None
     transfers_first: bool = True
     transfers_between_homes: bool = True
@@ -507,6 +518,14 @@ class BedSpec:
             "discharge_rate_per_day",
             _rates(self.discharge_rate_per_day, "discharge_rate_per_day", (_N_LEVELS,)),
         )
+        name = "band_ageing_rate_per_day"
+        ageing = _float_array(self.band_ageing_rate_per_day, name)
+        if ageing.shape not in ((), (_N_LEVELS,)):
+            raise ValueError(
+                f"{name} must be a scalar or have shape ({_N_LEVELS},), one rate per level "
+                f"{LEVELS} (got shape {ageing.shape})"
+            )
+        set_(self, name, _rates(ageing, name, (_N_LEVELS,)))
         if self.stay_distribution is not None and not isinstance(
             self.stay_distribution, StayDistribution
         ):
