@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import scipy.stats
 
-from carefacility.des import BedSpec, StayDistribution, simulate
+from carefacility.des import BedSpec, InitialWaitingList, StayDistribution, simulate
 from carefacility.des.monitor import BedReplicationResult
 
 CONFIDENCE = 0.999
@@ -77,3 +77,36 @@ def per_replication(
 ) -> list[float]:
     """Apply ``statistic`` to each replication."""
     return [float(statistic(result)) for result in results]
+
+
+def mixed_spec(**changes) -> BedSpec:
+    """Two zones, three homes, all features switched on (CTMC residents, priority, plan)."""
+    generator = np.array(
+        [[0, 0.01, 0.002, 0.002], [0.002, 0, 0.01, 0.004], [0, 0.002, 0, 0.004], [0, 0, 0.005, 0]]
+    )
+    np.fill_diagonal(generator, -generator.sum(axis=1))
+    rate = np.full((3, 2, 4), 0.02)
+    rate[:, :, 2] = 0.04
+    return BedSpec(
+        home_zone=[0, 0, 1],
+        initial_capacity=[[10, 5, 2], [8, 6, 0], [12, 4, 3]],
+        arrival_rate_per_day=rate,
+        share_80plus=0.5,
+        share_low_income=0.1,
+        capacity_changes=[(200.0, 0, 0, 1, 3), (400.0, 2, -1, 2, 4), (500.0, 1, 0, -1, 2)],
+        overflow_to_general=True,
+        discipline="priority",
+        waiting_death_rate_per_day=0.001,
+        withdrawal_rate_per_day=0.002,
+        resident_generator_per_day=generator,
+        resident_death_rate_per_day=[0.001, 0.002, 0.004, 0.004],
+        discharge_rate_per_day=[0.003, 0.002, 0.001, 0.001],
+        initial_residents=[
+            [[1, 1, 1, 1], [0, 0, 2, 1], [0, 0, 0, 2]],
+            [[1, 1, 1, 1], [0, 0, 2, 1], [0, 0, 0, 0]],
+            [[1, 1, 1, 1], [0, 0, 2, 1], [0, 0, 0, 2]],
+        ],
+        initial_waiting_list=InitialWaitingList.from_counts([[3, 2, 4, 1], [1, 1, 2, 2]], 30.0),
+        first_year=2025,
+        **changes,
+    )

@@ -6,40 +6,10 @@ from dataclasses import fields
 
 import numpy as np
 
-from carefacility.des import BED_TYPES, LEVELS, BedSpec, InitialWaitingList, simulate
+from des_helpers import mixed_spec
+
+from carefacility.des import BED_TYPES, LEVELS, simulate
 from carefacility.des.monitor import BedReplicationResult
-
-
-def _mixed_spec() -> BedSpec:
-    """Two zones, three homes, all features switched on (CTMC residents, priority, plan)."""
-    generator = np.array(
-        [[0, 0.01, 0.002, 0.002], [0.002, 0, 0.01, 0.004], [0, 0.002, 0, 0.004], [0, 0, 0.005, 0]]
-    )
-    np.fill_diagonal(generator, -generator.sum(axis=1))
-    rate = np.full((3, 2, 4), 0.02)
-    rate[:, :, 2] = 0.04
-    return BedSpec(
-        home_zone=[0, 0, 1],
-        initial_capacity=[[10, 5, 2], [8, 6, 0], [12, 4, 3]],
-        arrival_rate_per_day=rate,
-        share_80plus=0.5,
-        share_low_income=0.1,
-        capacity_changes=[(200.0, 0, 0, 1, 3), (400.0, 2, -1, 2, 4), (500.0, 1, 0, -1, 2)],
-        overflow_to_general=True,
-        discipline="priority",
-        waiting_death_rate_per_day=0.001,
-        withdrawal_rate_per_day=0.002,
-        resident_generator_per_day=generator,
-        resident_death_rate_per_day=[0.001, 0.002, 0.004, 0.004],
-        discharge_rate_per_day=[0.003, 0.002, 0.001, 0.001],
-        initial_residents=[
-            [[1, 1, 1, 1], [0, 0, 2, 1], [0, 0, 0, 2]],
-            [[1, 1, 1, 1], [0, 0, 2, 1], [0, 0, 0, 0]],
-            [[1, 1, 1, 1], [0, 0, 2, 1], [0, 0, 0, 2]],
-        ],
-        initial_waiting_list=InitialWaitingList.from_counts([[3, 2, 4, 1], [1, 1, 2, 2]], 30.0),
-        first_year=2025,
-    )
 
 
 def _assert_same(first: BedReplicationResult, second: BedReplicationResult) -> None:
@@ -50,7 +20,7 @@ def _assert_same(first: BedReplicationResult, second: BedReplicationResult) -> N
 
 
 def test_same_seed_same_results_and_replication_order_does_not_matter():
-    spec = _mixed_spec()
+    spec = mixed_spec()
     forward = {r: simulate(spec, 42, r) for r in (1, 2, 3)}
     backward = {r: simulate(spec, 42, r) for r in (3, 1, 2)}
     for replication in (1, 2, 3):
@@ -60,7 +30,7 @@ def test_same_seed_same_results_and_replication_order_does_not_matter():
 
 
 def test_mixed_run_keeps_its_accounting_identities():
-    spec = _mixed_spec()
+    spec = mixed_spec()
     result = simulate(spec, 7, 0)
     np.testing.assert_array_equal(result.capacity_at_year_end, spec.capacity_schedule())
     np.testing.assert_array_equal(
@@ -88,7 +58,7 @@ def test_mixed_run_keeps_its_accounting_identities():
 
 
 def test_to_frame_is_tidy_with_units():
-    result = simulate(_mixed_spec(), 1, 0)
+    result = simulate(mixed_spec(), 1, 0)
     frame = result.to_frame()
     assert list(frame.columns) == ["year", "metric", "level", "bed_type", "home", "value", "unit"]
     assert set(frame["year"]) == {2025, 2026, 2027}
@@ -103,7 +73,7 @@ def test_to_frame_is_tidy_with_units():
 
 
 def test_summary_has_one_row_per_year():
-    result = simulate(_mixed_spec(), 1, 0)
+    result = simulate(mixed_spec(), 1, 0)
     summary = result.summary()
     assert list(summary.index) == [2025, 2026, 2027]
     np.testing.assert_array_equal(summary["admissions"], result.admissions.sum(axis=1))
