@@ -80,14 +80,15 @@ def per_replication(
 
 
 def mixed_spec(**changes) -> BedSpec:
-    """Two zones, three homes, all features switched on (CTMC residents, priority, plan)."""
+    """Two zones, three homes, all features switched on (CTMC residents, priority, plan)
+    except band ageing; ``changes`` override fields."""
     generator = np.array(
         [[0, 0.01, 0.002, 0.002], [0.002, 0, 0.01, 0.004], [0, 0.002, 0, 0.004], [0, 0, 0.005, 0]]
     )
     np.fill_diagonal(generator, -generator.sum(axis=1))
     rate = np.full((3, 2, 4), 0.02)
     rate[:, :, 2] = 0.04
-    return BedSpec(
+    fields = dict(
         home_zone=[0, 0, 1],
         initial_capacity=[[10, 5, 2], [8, 6, 0], [12, 4, 3]],
         arrival_rate_per_day=rate,
@@ -108,5 +109,6 @@ def mixed_spec(**changes) -> BedSpec:
         ],
         initial_waiting_list=InitialWaitingList.from_counts([[3, 2, 4, 1], [1, 1, 2, 2]], 30.0),
         first_year=2025,
-        **changes,
     )
+    fields.update(changes)
+    return BedSpec(**fields)
