@@ -2,7 +2,7 @@
 
 About 60 care homes with 8,500 beds (general, nursing, dementia) in 12 zones, demand sized for
 about 330,000 people aged 60+ (≈ 3,500 applicants a year), stays of 2–3 years with care-level
-changes, 15 years, residents at ≈ 90 % occupancy and ≈ 1,000 applicants waiting at the start,
+changes and residents under 80 turning 80 (about once in 10 years), 15 years, residents at ≈ 90 % occupancy and ≈ 1,000 applicants waiting at the start,
 and a build plan (new homes opening, general beds converted to nursing beds).
 
 Targets: one replication in ≤ 2 s, peak memory < 500 MB.
@@ -61,6 +61,7 @@ def jiading_spec() -> BedSpec:
         np.fill_diagonal(generator[band], -generator[band].sum(axis=1))
     death = np.array([[0.08, 0.15, 0.35, 0.30], [0.15, 0.25, 0.50, 0.45]]) * PER_YEAR
     discharge = np.array([0.15, 0.10, 0.05, 0.03]) * PER_YEAR
+    band_ageing = 0.1 * PER_YEAR  # residents under 80 turn 80 after 10 years on average
 
     # residents at ≈ 90 % occupancy with a realistic level mix per bed type
     mix = np.array([[0.35, 0.40, 0.20, 0.05], [0.05, 0.20, 0.60, 0.15], [0.0, 0.0, 0.1, 0.9]])
@@ -97,6 +98,7 @@ def jiading_spec() -> BedSpec:
         resident_generator_per_day=generator,
         resident_death_rate_per_day=death,
         discharge_rate_per_day=discharge,
+        band_ageing_rate_per_day=band_ageing,
         initial_residents=residents,
         initial_waiting_list=initial_waiting,
         first_year=2021,

@@ -42,7 +42,8 @@ def write_run_outputs(result: RunResult, projection: PopulationProjection,
     Files: ``kpis.csv`` (``year, metric, mean, ci_low, ci_high, unit, replications``: every KPI
     with its 95 % confidence interval over replications), ``kpis_by_replication.csv``,
     ``care_need.csv`` (persons by year, zone and care level), ``bed_demand.csv`` (applicants by
-    year, zone and level), ``run_metadata.json``, and the population projection's files.
+    year, zone and level), ``analytic_cross_check.csv`` (one pooled M/M/c pool per year, see
+    :mod:`carefacility.cross_check`), ``run_metadata.json``, and the population projection's files.
 
     Returns
     -------
@@ -52,7 +53,7 @@ def write_run_outputs(result: RunResult, projection: PopulationProjection,
         write_csv(result.kpis, out.path("kpis.csv"))
         write_csv(result.per_replication, out.path("kpis_by_replication.csv"))
         names = ["kpis.csv", "kpis_by_replication.csv"]
-        for name in ("care_need", "bed_demand"):
+        for name in ("care_need", "bed_demand", "analytic_cross_check"):
             if name in result.tables:
                 write_csv(result.tables[name], out.path(f"{name}.csv"))
                 names.append(f"{name}.csv")

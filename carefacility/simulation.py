@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from carefacility import __version__
+from carefacility.cross_check import pooled_queue_check
 from carefacility.des import BedSpec, InitialWaitingList, simulate
 from carefacility.need import bed_demand, project_need, resident_dynamics
 from carefacility.plan import BED_TYPE_NAMES, LEVEL_NAMES, PlanArrays
@@ -234,13 +235,24 @@ def prepare_run(scenario: Scenario, projection: PopulationProjection | None = No
     )
     summary = projection.summary()
     pop_60plus = summary["pop_60plus"].reindex(years).to_numpy(dtype=float)
+    # mean stay of each year's applicants, by their level and age-band mix
+    per_level = rates.sum(axis=1)  # (years, 4)
+    old = (rates * share_80).sum(axis=1)
+    mix = np.stack([per_level - old, old], axis=1)  # (years, band, level)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_stay = (mix * dynamics.expected_length_of_stay_days[None]).sum(axis=(1, 2)) / (
+            mix.sum(axis=(1, 2)))
+    cross_check = pooled_queue_check(years, rates.sum(axis=(1, 2)), mean_stay,
+                                     capacity_year_end.sum(axis=1),
+                                     simulation.admitted_within_days)
     return PreparedRun(
         spec=spec, years=years, capacity_mean=capacity_mean,
         capacity_year_end=capacity_year_end, pop_60plus=pop_60plus, basis=projection.basis,
         tables={"elderly_summary": projection.elderly,
                 "care_need": need.groupby(["year", "zone", "level"], as_index=False)
                 ["persons"].sum(),
-                "bed_demand": demand.frame},
+                "bed_demand": demand.frame,
+                "analytic_cross_check": cross_check},
     )
 
 

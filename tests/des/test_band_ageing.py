@@ -29,14 +29,14 @@ def _assert_same(first: BedReplicationResult, second: BedReplicationResult) -> N
 
 
 # ---------------------------------------------------------------------- (1) mean stay
-@pytest.mark.parametrize("ageing_per_year", [0.0, 0.5])
+@pytest.mark.parametrize("ageing_per_year", [0.0, 1.0])
 def test_mean_stay_of_residents_admitted_under_80_is_phase_type(ageing_per_year):
     """Death only (d0 under 80, d1 at 80+) plus ageing a: E[S] = 1/(a+d0) + a/(a+d0) · 1/d1.
 
     One cohort of Poisson arrivals in year 0, all under 80, unlimited beds; everyone has died
     long before the horizon, so the occupied bed-days of all years are the sum of their stays.
     """
-    a, d0, d1 = ageing_per_year * PER_YEAR, 0.25 * PER_YEAR, 1.0 * PER_YEAR
+    a, d0, d1 = ageing_per_year * PER_YEAR, 0.5 * PER_YEAR, 2.0 * PER_YEAR
     n_years = 40
     rate = np.zeros((n_years, 1, 4))
     rate[0, 0, 0] = 5.0
