@@ -99,3 +99,19 @@ def test_zones_from_population(write_scenario, scenario_dir, minimal: str) -> No
     assert scenario.plan is not None and scenario.plan.zones == ("north", "south")
     assert scenario.plan.zone_shares is None
     assert np.array_equal(scenario.plan.home_zone, [0, 1, 1, 1])
+
+
+@pytest.mark.parametrize(("need", "field", "expected"), [
+    ("need:\n  bed_application_rate_per_year: {dependent: -0.01}\n",
+     "need.bed_application_rate_per_year.dependent", "greater than or equal to 0"),
+    ("need:\n  low_income_share: 1.5\n", "need.low_income_share", "less than or equal to 1"),
+    ("need:\n  definiton: census_self_care\n", "need.definiton", 'did you mean "definition"'),
+])
+def test_need_errors_are_located_before_any_simulation(write_scenario, minimal: str, need: str,
+                                                       field: str, expected: str) -> None:
+    path = write_scenario(minimal + PLAN + need)
+    scenario, problems = validate_scenario(path)
+    assert scenario is None
+    matching = [str(p) for p in problems if p.field == field]
+    assert matching and expected in matching[0], [str(p) for p in problems]
+    assert int(matching[0].split(":")[1]) > (minimal + PLAN).count("\n")
