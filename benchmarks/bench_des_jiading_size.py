@@ -2,8 +2,9 @@
 
 About 60 care homes with 8,500 beds (general, nursing, dementia) in 12 zones, demand sized for
 about 330,000 people aged 60+ (≈ 3,500 applicants a year), stays of 2–3 years with care-level
-changes and residents under 80 turning 80 (about once in 10 years), 15 years, residents at ≈ 90 % occupancy and ≈ 1,000 applicants waiting at the start,
-and a build plan (new homes opening, general beds converted to nursing beds).
+changes and residents under 80 turning 80 (at a rate of 1 / 10 years), 15 years, residents at
+≈ 90 % occupancy and ≈ 1,000 applicants waiting at the start, and a build plan (new homes
+opening, general beds converted to nursing beds).
 
 Targets: one replication in ≤ 2 s, peak memory < 500 MB.
 

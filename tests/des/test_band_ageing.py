@@ -162,7 +162,9 @@ def test_share_aged_80plus_in_a_closed_cohort_follows_the_ctmc():
 
 
 def test_band_ageing_rate_is_validated():
-    base = dict(home_zone=[0], initial_capacity=[[1, 0, 0]], arrival_rate_per_day=np.ones((1, 1, 4)))
+    base = dict(
+        home_zone=[0], initial_capacity=[[1, 0, 0]], arrival_rate_per_day=np.ones((1, 1, 4))
+    )
     spec = BedSpec(**base, band_ageing_rate_per_day=0.1)
     assert spec.band_ageing_rate_per_day.tolist() == [0.1] * 4
     with pytest.raises(ValueError, match="read-only"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import fields
 
 import numpy as np
-
 from des_helpers import mixed_spec
 
 from carefacility.des import BED_TYPES, LEVELS, simulate
