@@ -150,6 +150,15 @@ class SimulationSpec(Section):
         "fifo", description="Who gets a freed bed: first come first served; priority for "
         "dependent, low-income (特困) and 80+ applicants; or the longest wait in any zone."
     )
+    eligible_bed_types: dict[Literal["independent", "partially_dependent", "dependent",
+                                     "dementia"],
+                             list[Literal["general", "nursing", "dementia"]]] | None = Field(
+        None,
+        description="Bed types each care level may be admitted to, preferred first. Default: "
+        "independent and partially dependent → general; dependent → nursing; dementia → "
+        "dementia, then nursing. Adding nursing for independent applicants models homes that "
+        "fill nursing-type beds with anyone (common in practice).",
+    )
     overflow_to_general: bool = Field(
         True, description="Dependent and dementia applicants may take a general bed when no "
         "suitable bed is free (they then wait for a transfer)."

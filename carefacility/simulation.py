@@ -29,6 +29,7 @@ import pandas as pd
 from carefacility import __version__
 from carefacility.cross_check import pooled_queue_check
 from carefacility.des import BedSpec, InitialWaitingList, simulate
+from carefacility.des.spec import DEFAULT_ELIGIBLE_BED_TYPES
 from carefacility.need import bed_demand, project_need, resident_dynamics
 from carefacility.plan import BED_TYPE_NAMES, LEVEL_NAMES, PlanArrays
 from carefacility.population import PopulationProjection, project_population
@@ -211,8 +212,15 @@ def prepare_run(scenario: Scenario, projection: PopulationProjection | None = No
         spread = np.linspace(0.0, 2 * state.waiting_list_mean_wait_days, waiting.size)
         waiting = InitialWaitingList(zone=waiting.zone, level=waiting.level, waited_days=spread)
 
+    eligible = {}
+    if simulation.eligible_bed_types is not None:
+        defaults = dict(zip(LEVEL_NAMES, DEFAULT_ELIGIBLE_BED_TYPES, strict=True))
+        for level, types in simulation.eligible_bed_types.items():
+            defaults[level] = tuple(BED_TYPE_NAMES.index(t) for t in types)
+        eligible["eligible_bed_types"] = tuple(defaults[level] for level in LEVEL_NAMES)
     spec = BedSpec(
         home_zone=plan.home_zone,
+        **eligible,
         initial_capacity=initial,
         arrival_rate_per_day=rates,
         share_80plus=share_80,

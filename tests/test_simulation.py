@@ -130,3 +130,10 @@ def test_cli_run_without_plan(write_scenario, minimal: str, tmp_path: Path) -> N
                                        str(tmp_path / "x")])
     assert result.exit_code == 2
     assert "no `plan` and `simulation` sections" in result.output
+
+
+def test_eligible_bed_types_from_the_scenario(write_scenario, minimal: str) -> None:
+    text = minimal.replace("horizon_year: 2030", "horizon_year: 2027") + PLAN + (
+        "  eligible_bed_types:\n    independent: [general, nursing]\n")
+    spec = prepare_run(load_scenario(write_scenario(text))).spec
+    assert spec.eligible_bed_types == ((0, 1), (0,), (1,), (2, 1))
