@@ -98,11 +98,7 @@ def initial_residents(capacity: np.ndarray, occupancy: float,
     occupied = np.rint(capacity * occupancy).astype(np.int64)
     mix = np.array([level_mix.get(level, 0.0) for level in LEVEL_NAMES], dtype=float)
     mix = mix / mix.sum()
-    total = int(occupied.sum())
-    wanted = mix * total
-    counts = np.floor(wanted).astype(np.int64)
-    remainder = total - counts.sum()
-    counts[np.argsort(-(wanted - counts), kind="stable")[:remainder]] += 1
+    counts = _largest_remainder(mix, int(occupied.sum()))
     order = {2: (3, 2, 1, 0), 1: (2, 3, 1, 0), 0: (0, 1, 2, 3)}  # bed type -> level order
     residents = np.zeros((*capacity.shape, 4), dtype=np.int64)
     left = counts.copy()
@@ -114,11 +110,7 @@ def initial_residents(capacity: np.ndarray, occupancy: float,
             take = min(int(left[level]), available)
             if take <= 0:
                 continue
-            wanted_by_home = beds * take / available
-            placed = np.floor(wanted_by_home).astype(np.int64)
-            short = take - placed.sum()
-            placed[np.argsort(-(wanted_by_home - placed), kind="stable")[:short]] += 1
-            residents[:, bed_type, level] += placed
+            residents[:, bed_type, level] += _largest_remainder(beds / available, take)
             left[level] -= take
     return residents
 
@@ -234,7 +226,7 @@ def prepare_run(scenario: Scenario, projection: PopulationProjection | None = No
         resident_generator_per_day=dynamics.resident_generator_per_day,
         resident_death_rate_per_day=dynamics.resident_death_rate_per_day,
         discharge_rate_per_day=dynamics.discharge_rate_per_day,
-        **_band_ageing(dynamics),
+        band_ageing_rate_per_day=dynamics.band_ageing_rate_per_day,
         initial_residents=residents,
         initial_waiting_list=waiting,
         warmup_days=simulation.warmup_days,
@@ -264,14 +256,9 @@ def prepare_run(scenario: Scenario, projection: PopulationProjection | None = No
     )
 
 
-def _band_ageing(dynamics: object) -> dict[str, np.ndarray]:
-    """Pass residents' ageing into the 80+ band when the bed simulation supports it."""
-    if "band_ageing_rate_per_day" in BedSpec.__dataclass_fields__:
-        return {"band_ageing_rate_per_day": dynamics.band_ageing_rate_per_day}  # type: ignore
-    return {}
-
-
 def _largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
+    """Whole numbers summing to ``total`` in proportion to ``shares`` (largest remainder;
+    ties go to the first)."""
     wanted = shares * total
     counts = np.floor(wanted).astype(np.int64)
     counts[np.argsort(-(wanted - counts), kind="stable")[: total - counts.sum()]] += 1
