@@ -53,7 +53,7 @@ def write_run_outputs(result: RunResult, projection: PopulationProjection,
         write_csv(result.kpis, out.path("kpis.csv"))
         write_csv(result.per_replication, out.path("kpis_by_replication.csv"))
         names = ["kpis.csv", "kpis_by_replication.csv"]
-        for name in ("care_need", "bed_demand", "analytic_cross_check"):
+        for name in ("scorecard", "care_need", "bed_demand", "analytic_cross_check"):
             if name in result.tables:
                 write_csv(result.tables[name], out.path(f"{name}.csv"))
                 names.append(f"{name}.csv")

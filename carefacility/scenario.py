@@ -34,6 +34,7 @@ from carefacility.scenario_inputs import (
     resolve_population,
 )
 from carefacility.spec_base import Section
+from carefacility.targets import TargetSpec, target_problems
 from carefacility.yaml_source import YamlDocument, read_yaml
 
 __all__ = [
@@ -203,6 +204,8 @@ class ScenarioSpec(Section):
                                   "starting state; needed by `carefacility run`.")
     simulation: SimulationSpec | None = Field(None, description="How to simulate the plan; "
                                               "needed by `carefacility run`.")
+    targets: list[TargetSpec] = Field(default_factory=list, description="The plan's targets, "
+                                      "judged on the scorecard.")
 
 
 @dataclass(frozen=True)
@@ -336,6 +339,17 @@ def validate_scenario(path: str | Path) -> tuple[Scenario | None, list[Problem]]
                 ("population", "horizon_year"), "population.horizon_year",
                 f"{spec.population.horizon_year} ends before the simulation's last year "
                 f"{last_year}; project the population at least that far"))
+    if spec.targets:
+        if spec.simulation is None:
+            problems.append(doc.problem(("targets",), "targets", "targets are judged on a "
+                                        "simulation: add `plan` and `simulation` sections",
+                                        key=True))
+        else:
+            first = spec.simulation.start_date.year
+            for path, message in target_problems(spec.targets, spec.population.basis, first,
+                                                 first + spec.simulation.years - 1):
+                location = ("targets", *path)
+                problems.append(doc.problem(location, format_path(location), message))
     if (spec.plan is None) != (spec.simulation is None):
         present, missing = ("plan", "simulation") if spec.plan else ("simulation", "plan")
         problems.append(doc.problem((present,), missing, f"a scenario with a `{present}` "

@@ -36,6 +36,7 @@ from carefacility.population import PopulationProjection, project_population
 from carefacility.results import RunResult, summarise_replications
 from carefacility.runner import Executor, run_replications
 from carefacility.scenario import Scenario
+from carefacility.targets import scorecard
 
 __all__ = ["PreparedRun", "initial_residents", "prepare_run", "replicate", "run"]
 
@@ -378,6 +379,11 @@ def run(scenario: Scenario, *, replications: int | None = None, seed: int | None
                                        seed=seed, executor=executor, workers=workers,
                                        dask_address=dask_address)
     kpis = summarise_replications(per_replication)
+    tables = dict(prepared.tables)
+    if scenario.spec.targets:
+        tables["scorecard"] = scorecard(scenario.spec.targets, kpis,
+                                        cross_check=tables.get("analytic_cross_check"),
+                                        threshold_days=simulation.admitted_within_days)
     metadata = {
         "scenario": scenario.name,
         "scenario_file": str(scenario.file),
@@ -390,4 +396,4 @@ def run(scenario: Scenario, *, replications: int | None = None, seed: int | None
         "duration_seconds": round(time.perf_counter() - started, 3),
     }
     return RunResult(per_replication=per_replication, kpis=kpis, metadata=metadata,
-                     tables=prepared.tables)
+                     tables=tables)
