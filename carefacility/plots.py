@@ -29,7 +29,24 @@ logging.getLogger("matplotlib.font_manager").addFilter(
     lambda record: "Failed to find font weight" not in record.getMessage()
 )
 
-__all__ = ["Lang", "cjk_font_family", "elderly_trend", "label", "population_pyramid", "save_figure"]
+__all__ = [
+    "BED_TYPES",
+    "STATUS_COLOURS",
+    "Lang",
+    "admitted_within_threshold",
+    "bed_demand_supply",
+    "cjk_font_family",
+    "elderly_trend",
+    "label",
+    "nursing_share",
+    "occupancy_by_type",
+    "population_pyramid",
+    "save_figure",
+    "scorecard_chart",
+    "service_utilisation",
+    "status_label",
+    "waiting_times",
+]
 
 Lang = Literal["en", "zh"]
 
@@ -44,12 +61,64 @@ _LABELS: dict[str, dict[str, str]] = {
     "pop_60plus": {"en": "Aged 60+", "zh": "60岁及以上"},
     "pop_80plus": {"en": "Aged 80+", "zh": "80岁及以上"},
     "share_60plus": {"en": "60+ share of total [%]", "zh": "60岁及以上占比（%）"},
+    "range": {"en": "range", "zh": "区间"},
+    "beds": {"en": "Beds", "zh": "床位（张）"},
+    "bed_demand": {"en": "Occupied and planned beds", "zh": "在住床位与规划床位"},
+    "general": {"en": "General beds", "zh": "普通床位"},
+    "nursing": {"en": "Nursing-type beds", "zh": "护理型床位"},
+    "dementia": {"en": "Dementia beds", "zh": "认知障碍床位"},
+    "all_beds": {"en": "All beds", "zh": "全部床位"},
+    "occupied": {"en": "occupied (mean, 95 % CI)", "zh": "在住（均值，95%置信区间）"},
+    "planned": {"en": "planned", "zh": "规划"},
+    "offered_load": {"en": "Beds in use if nobody waited (offered load)",
+                     "zh": "无人等待时的在用床位（提供负荷）"},
+    "wait_days": {"en": "Wait [days]", "zh": "等待时间（天）"},
+    "waiting_times": {"en": "Waits of those admitted (mean, 95 % CI)",
+                      "zh": "入住者的等待时间（均值，95%置信区间）"},
+    "p50": {"en": "Median", "zh": "中位数"},
+    "p90": {"en": "90th percentile", "zh": "第90百分位"},
+    "p95": {"en": "95th percentile", "zh": "第95百分位"},
+    "admitted_within": {"en": "Admitted within {days} days [%]", "zh": "{days}天内入住的比例（%）"},
+    "admitted_within_title": {"en": "Share admitted within {days} days (mean, 95 % CI)",
+                              "zh": "{days}天内入住的比例（均值，95%置信区间）"},
+    "admitted_share": {"en": "Admitted in time [%]", "zh": "及时入住的比例（%）"},
+    "occupancy": {"en": "Occupancy [%]", "zh": "入住率（%）"},
+    "occupancy_title": {"en": "Occupancy by bed type (mean, 95 % CI)",
+                        "zh": "各类床位入住率（均值，95%置信区间）"},
+    "nursing_share": {"en": "Nursing-type share of beds [%]", "zh": "护理型床位占比（%）"},
+    "nursing_share_title": {"en": "Nursing-type share of beds", "zh": "护理型床位占比"},
+    "planned_share": {"en": "Plan", "zh": "规划"},
+    "target": {"en": "Target", "zh": "目标"},
+    "utilisation": {"en": "Utilisation [%]", "zh": "使用率（%）"},
+    "service_utilisation": {"en": "Utilisation by zone (mean)", "zh": "各街镇使用率（均值）"},
+    "day_centre": {"en": "Day-care centres", "zh": "日间照料中心"},
+    "meal_point": {"en": "Meal points", "zh": "助餐点"},
+    "zone": {"en": "Zone", "zh": "街镇"},
+    "scorecard": {"en": "Plan targets against the simulation", "zh": "规划目标与模拟结果对照"},
+    "target_col": {"en": "Target", "zh": "目标"},
+    "met": {"en": "met", "zh": "达标"},
+    "at_risk": {"en": "at risk", "zh": "有风险"},
+    "missed": {"en": "missed", "zh": "未达标"},
+    "no_data": {"en": "no data", "zh": "无数据"},
 }
+
+BED_TYPES = ("general", "nursing", "dementia")
+"""Bed types in the order the KPIs and charts use."""
+
+STATUS_COLOURS = {"met": "#b7dfb9", "at_risk": "#fde3a7", "missed": "#f4b6b1"}
+"""Cell colours of scorecard statuses (the status word is always written too)."""
+
+_BED_COLOURS = {"general": "#3b6ea8", "nursing": "#c0504d", "dementia": "#7d5ba6"}
 
 
 def label(key: str, lang: Lang = "en") -> str:
     """The chart label ``key`` in ``lang``."""
     return _LABELS[key][lang]
+
+
+def status_label(status: str, lang: Lang = "en") -> str:
+    """The word for a scorecard status (``met``, ``at_risk``, ``missed``) in ``lang``."""
+    return _LABELS[status][lang] if status in ("met", "at_risk", "missed") else str(status)
 
 
 _CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC",
@@ -173,10 +242,16 @@ def elderly_trend(summary: pd.DataFrame, *, zone: str = "all", ax: Axes | None =
                   lang: Lang = "en", title: str | None = None) -> Axes:
     """Persons aged 60+ and 80+ by year, with the 60+ share on a second axis.
 
+    The projection is deterministic; when ``summary`` also has ``pop_60plus_low`` and
+    ``pop_60plus_high`` (or the ``pop_80plus`` pair), e.g. from variant projections, the range
+    between them is shaded.
+
     Parameters
     ----------
     summary : pandas.DataFrame
-        Columns ``year, zone, pop_60plus, pop_80plus, share_60plus``.
+        Columns ``year, zone, pop_60plus, pop_80plus, share_60plus`` [persons, fraction], and
+        optionally ``pop_60plus_low, pop_60plus_high, pop_80plus_low, pop_80plus_high``
+        [persons].
     zone : str
         Which zone's rows to draw (``"all"`` is the whole area).
     ax : matplotlib.axes.Axes, optional
@@ -193,6 +268,11 @@ def elderly_trend(summary: pd.DataFrame, *, zone: str = "all", ax: Axes | None =
     for column, colour in (("pop_60plus", "#3b6ea8"), ("pop_80plus", "#c0504d")):
         ax.plot(years, rows[column].to_numpy(), marker="o", markersize=3, color=colour,
                 label=label(column, lang))
+        if {f"{column}_low", f"{column}_high"} <= set(rows.columns):
+            ax.fill_between(years, rows[f"{column}_low"].to_numpy(dtype=float),
+                            rows[f"{column}_high"].to_numpy(dtype=float), color=colour,
+                            alpha=0.18, linewidth=0,
+                            label=f"{label(column, lang)}: {label('range', lang)}")
     ax.set_xlabel(label("year", lang))
     ax.set_ylabel(label("persons", lang))
     ax.set_ylim(bottom=0)
