@@ -37,6 +37,7 @@ __all__ = [
     "bed_demand_supply",
     "cjk_font_family",
     "elderly_trend",
+    "format_value",
     "label",
     "nursing_share",
     "occupancy_by_type",
@@ -45,6 +46,7 @@ __all__ = [
     "scorecard_chart",
     "service_utilisation",
     "status_label",
+    "threshold_days",
     "waiting_times",
 ]
 
@@ -287,6 +289,424 @@ def elderly_trend(summary: pd.DataFrame, *, zone: str = "all", ax: Axes | None =
     ax.legend(lines[0] + more[0], lines[1] + more[1], loc="upper left", frameon=False,
               fontsize="small")
     ax.set_title(title or label("elderly", lang))
+    return _set_fonts(ax, lang)
+
+
+def _kpi(kpis: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Rows of one KPI, by year: ``mean, ci_low, ci_high`` (empty when the metric is absent)."""
+    rows = kpis[kpis["metric"] == metric]
+    frame = rows.set_index("year")[["mean", "ci_low", "ci_high"]].astype(float)
+    return frame.sort_index()
+
+
+def _has_values(frame: pd.DataFrame) -> bool:
+    return not frame.empty and bool(frame["mean"].notna().any())
+
+
+def _line_with_band(ax: Axes, frame: pd.DataFrame, *, colour: str, text: str,
+                    scale: float = 1.0, linestyle: str = "-", marker: str = "o") -> None:
+    years = frame.index.to_numpy()
+    ax.fill_between(years, scale * frame["ci_low"].to_numpy(), scale * frame["ci_high"].to_numpy(),
+                    color=colour, alpha=0.2, linewidth=0)
+    ax.plot(years, scale * frame["mean"].to_numpy(), color=colour, linestyle=linestyle,
+            marker=marker, markersize=3, label=text)
+
+
+def _year_axis(ax: Axes, lang: Lang) -> None:
+    ax.set_xlabel(label("year", lang))
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+
+
+def _headroom(ax: Axes, factor: float = 1.3) -> None:
+    """Start the y axis at 0 and leave room above the data for the legend."""
+    top = ax.get_ylim()[1]
+    ax.set_ylim(0, top * factor if top > 0 else 1.0)
+
+
+def bed_demand_supply(kpis: pd.DataFrame, cross_check: pd.DataFrame | None = None, *,
+                      bed_types: tuple[str, ...] = BED_TYPES, ax: Axes | None = None,
+                      lang: Lang = "en", title: str | None = None) -> Axes:
+    """Occupied beds (mean and 95 % CI) against the planned beds, by bed type.
+
+    Each bed type gets its colour: occupied beds as a line with a shaded confidence band, the
+    plan's beds in force at year end as a dashed step. With ``cross_check`` the pooled offered
+    load (beds that would be in use if nobody waited) and all planned beds are drawn in black:
+    where the load passes the beds, the plan cannot keep up even as one pool. Bed types with
+    neither beds nor residents are left out.
+
+    Parameters
+    ----------
+    kpis : pandas.DataFrame
+        Long KPI table (``year, metric, mean, ci_low, ci_high``) with ``occupied_beds.<type>``
+        [beds] and ``beds``, ``beds.nursing``, ``beds.dementia`` [beds].
+    cross_check : pandas.DataFrame, optional
+        The run's ``analytic_cross_check`` table (``year, beds, offered_load_beds``).
+    bed_types : tuple of str
+        Bed types to draw.
+    ax : matplotlib.axes.Axes, optional
+    lang : {"en", "zh"}
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax, (8.0, 5.0))
+    total = _kpi(kpis, "beds")
+    planned = {"nursing": _kpi(kpis, "beds.nursing"), "dementia": _kpi(kpis, "beds.dementia")}
+    if not total.empty:
+        others = sum((planned[t]["mean"] for t in ("nursing", "dementia")
+                      if not planned[t].empty), start=pd.Series(0.0, index=total.index))
+        planned["general"] = (total[["mean"]] - others.to_frame("mean").reindex(total.index)
+                              .fillna(0.0))
+    for bed_type in bed_types:
+        occupied = _kpi(kpis, f"occupied_beds.{bed_type}")
+        beds = planned.get(bed_type, pd.DataFrame(columns=["mean"]))
+        if not ((_has_values(occupied) and occupied["mean"].abs().sum() > 0)
+                or (not beds.empty and beds["mean"].abs().sum() > 0)):
+            continue
+        colour = _BED_COLOURS.get(bed_type, "grey")
+        name = label(bed_type, lang) if bed_type in _LABELS else bed_type
+        if _has_values(occupied):
+            _line_with_band(ax, occupied, colour=colour,
+                            text=f"{name}: {label('occupied', lang)}")
+        if not beds.empty:
+            ax.step(beds.index.to_numpy(), beds["mean"].to_numpy(), where="mid", color=colour,
+                    linestyle="--", linewidth=1.3, label=f"{name}: {label('planned', lang)}")
+    if cross_check is not None and not cross_check.empty:
+        check = cross_check.sort_values("year")
+        ax.step(check["year"].to_numpy(), check["beds"].to_numpy(dtype=float), where="mid",
+                color="black", linestyle="--", linewidth=1.3,
+                label=f"{label('all_beds', lang)}: {label('planned', lang)}")
+        ax.plot(check["year"].to_numpy(), check["offered_load_beds"].to_numpy(dtype=float),
+                color="black", linewidth=1.6, label=label("offered_load", lang))
+    _year_axis(ax, lang)
+    ax.set_ylabel(label("beds", lang))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    _headroom(ax, 1.45)
+    ax.legend(loc="upper left", fontsize="small", frameon=False, ncols=2)
+    ax.set_title(title or label("bed_demand", lang))
+    return _set_fonts(ax, lang)
+
+
+def waiting_times(kpis: pd.DataFrame, *, quantiles: tuple[str, ...] = ("p50", "p90", "p95"),
+                  ax: Axes | None = None, lang: Lang = "en", title: str | None = None) -> Axes:
+    """Waits of the applicants admitted in each year: quantiles with their 95 % CIs.
+
+    Parameters
+    ----------
+    kpis : pandas.DataFrame
+        Long KPI table with ``wait_p50_days``, ``wait_p90_days``, ``wait_p95_days`` [days].
+        Years without admissions (undefined quantiles) are gaps.
+    quantiles : tuple of str
+        Which of ``p50``, ``p90``, ``p95`` to draw.
+    ax : matplotlib.axes.Axes, optional
+    lang : {"en", "zh"}
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    colours = {"p50": "#3b6ea8", "p90": "#e08a2c", "p95": "#c0504d"}
+    for quantile in quantiles:
+        frame = _kpi(kpis, f"wait_{quantile}_days")
+        if _has_values(frame):
+            _line_with_band(ax, frame, colour=colours.get(quantile, "grey"),
+                            text=label(quantile, lang))
+    _year_axis(ax, lang)
+    ax.set_ylabel(label("wait_days", lang))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    _headroom(ax, 1.15)
+    if ax.get_lines():
+        ax.legend(loc="upper left", fontsize="small", frameon=False)
+    ax.set_title(title or label("waiting_times", lang))
+    return _set_fonts(ax, lang)
+
+
+def threshold_days(kpis: pd.DataFrame) -> float | None:
+    """T of "admitted within T days", read from the unit of ``share_admitted_within_threshold``.
+
+    Returns ``None`` when the KPI or its unit does not say.
+    """
+    rows = kpis[kpis["metric"] == "share_admitted_within_threshold"]
+    if rows.empty or "unit" not in rows:
+        return None
+    found = re.search(r"threshold\s+([0-9.]+)\s*days", str(rows["unit"].iloc[0]))
+    return float(found.group(1)) if found else None
+
+
+def admitted_within_threshold(kpis: pd.DataFrame, *, days: float | None = None,
+                              target: float | None = None, ax: Axes | None = None,
+                              lang: Lang = "en", title: str | None = None) -> Axes:
+    """Share of each year's admissions that waited at most T days, with its 95 % CI.
+
+    Parameters
+    ----------
+    kpis : pandas.DataFrame
+        Long KPI table with ``share_admitted_within_threshold`` [fraction].
+    days : float, optional
+        T [days]; by default read from the KPI's unit.
+    target : float, optional
+        A service-level target [fraction] drawn as a horizontal line.
+    ax : matplotlib.axes.Axes, optional
+    lang : {"en", "zh"}
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    days = days if days is not None else threshold_days(kpis)
+    frame = _kpi(kpis, "share_admitted_within_threshold")
+    if _has_values(frame):
+        _line_with_band(ax, frame, colour="#3b6ea8", text=label("admitted_share", lang),
+                        scale=100.0)
+    if target is not None:
+        ax.axhline(100 * target, color="black", linestyle=":", linewidth=1.2,
+                   label=f"{label('target', lang)} {100 * target:.0f} %")
+    _year_axis(ax, lang)
+    if days is None:
+        ax.set_ylabel(label("admitted_share", lang))
+        heading = label("admitted_share", lang)
+    else:
+        ax.set_ylabel(label("admitted_within", lang).format(days=f"{days:g}"))
+        heading = label("admitted_within_title", lang).format(days=f"{days:g}")
+    ax.set_ylim(0, 105)
+    if ax.get_lines():
+        ax.legend(loc="lower left", fontsize="small", frameon=False)
+    ax.set_title(title or heading)
+    return _set_fonts(ax, lang)
+
+
+def occupancy_by_type(kpis: pd.DataFrame, *, bed_types: tuple[str, ...] = BED_TYPES,
+                      ax: Axes | None = None, lang: Lang = "en",
+                      title: str | None = None) -> Axes:
+    """Occupancy of each bed type (time-average occupied / beds in force), with 95 % CIs.
+
+    Parameters
+    ----------
+    kpis : pandas.DataFrame
+        Long KPI table with ``occupancy.<type>`` [fraction]; types without beds (all NaN)
+        are left out.
+    bed_types : tuple of str
+    ax : matplotlib.axes.Axes, optional
+    lang : {"en", "zh"}
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    for bed_type in bed_types:
+        frame = _kpi(kpis, f"occupancy.{bed_type}")
+        if _has_values(frame):
+            _line_with_band(ax, frame, colour=_BED_COLOURS.get(bed_type, "grey"),
+                            text=label(bed_type, lang) if bed_type in _LABELS else bed_type,
+                            scale=100.0)
+    ax.axhline(100, color="#888888", linewidth=0.8)
+    _year_axis(ax, lang)
+    ax.set_ylabel(label("occupancy", lang))
+    ax.set_ylim(0, 118)
+    ax.set_yticks(range(0, 101, 20))
+    if ax.get_lines():
+        ax.legend(loc="upper left", fontsize="small", frameon=False, ncols=3)
+    ax.set_title(title or label("occupancy_title", lang))
+    return _set_fonts(ax, lang)
+
+
+def nursing_share(kpis: pd.DataFrame, *, target: float | None = None, comparison: str = ">=",
+                  ax: Axes | None = None, lang: Lang = "en", title: str | None = None) -> Axes:
+    """The plan's nursing-type share of beds by year against a target line.
+
+    Parameters
+    ----------
+    kpis : pandas.DataFrame
+        Long KPI table with ``nursing_share`` [fraction of beds].
+    target : float, optional
+        Target share [fraction], e.g. 0.55 for "nursing-type beds ≥ 55 %".
+    comparison : {">=", "<="}
+        How the target reads (shown in the legend).
+    ax : matplotlib.axes.Axes, optional
+    lang : {"en", "zh"}
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    frame = _kpi(kpis, "nursing_share")
+    if _has_values(frame):
+        _line_with_band(ax, frame, colour=_BED_COLOURS["nursing"],
+                        text=label("planned_share", lang), scale=100.0)
+    if target is not None:
+        sign = {">=": "≥", "<=": "≤"}.get(comparison, comparison)
+        ax.axhline(100 * target, color="black", linestyle=":", linewidth=1.4,
+                   label=f"{label('target', lang)} {sign} {100 * target:g} %")
+    _year_axis(ax, lang)
+    ax.set_ylabel(label("nursing_share", lang))
+    ax.set_ylim(0, 105)
+    if ax.get_lines():
+        ax.legend(loc="upper left", fontsize="small", frameon=False)
+    ax.set_title(title or label("nursing_share_title", lang))
+    return _set_fonts(ax, lang)
+
+
+def service_utilisation(utilisation: pd.DataFrame, *, service: str | None = None,
+                        year: int | None = None, ax: Axes | None = None, lang: Lang = "en",
+                        title: str | None = None) -> Axes:
+    """Day-care and meal-point utilisation as a heatmap: zones (rows) by year (columns).
+
+    Each cell is coloured by the mean utilisation and carries it as a number, so the chart can
+    be read without colour; the 95 % CIs are in the report's tables.
+
+    Parameters
+    ----------
+    utilisation : pandas.DataFrame
+        Tidy: ``year, zone, service, mean, ci_low, ci_high`` with ``mean`` [fraction of
+        capacity] and ``service`` e.g. ``day_centre`` or ``meal_point``.
+    service : str, optional
+        Draw one service; by default every service, rows labelled ``service · zone``.
+    year : int, optional
+        Draw one year only (one column).
+    ax : matplotlib.axes.Axes, optional
+    lang : {"en", "zh"}
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    data = utilisation if service is None else utilisation[utilisation["service"] == service]
+    if year is not None:
+        data = data[data["year"] == year]
+    several = data["service"].nunique() > 1
+
+    def row_name(row_service: str, zone: str) -> str:
+        service_name = label(row_service, lang) if row_service in _LABELS else row_service
+        return f"{service_name} · {zone}" if several else str(zone)
+
+    table = data.assign(row=[row_name(s, z) for s, z in zip(data["service"], data["zone"],
+                                                            strict=True)])
+    order = list(dict.fromkeys(table.sort_values(["service", "zone"])["row"]))
+    grid = table.pivot_table(index="row", columns="year", values="mean", aggfunc="mean")
+    grid = grid.reindex(order)
+    years = [int(y) for y in grid.columns]
+    height = max(2.5, 0.38 * len(order) + 1.8)
+    ax = _axes(ax, (max(6.0, 0.62 * len(years) + 3.5), height))
+    values = 100 * grid.to_numpy(dtype=float)
+    image = ax.imshow(np.ma.masked_invalid(values), cmap="YlOrRd", vmin=0,
+                      vmax=max(100.0, float(np.nanmax(values)) if np.isfinite(values).any()
+                               else 100.0), aspect="auto")
+    ax.set_xticks(range(len(years)), [str(y) for y in years])
+    ax.set_yticks(range(len(order)), order)
+    if len(years) > 8:
+        ax.tick_params(axis="x", labelrotation=90)
+    small = "x-small" if len(years) > 8 else "small"
+    for (i, j), value in np.ndenumerate(values):
+        text = "–" if not np.isfinite(value) else f"{value:.0f}"
+        colour = "white" if np.isfinite(value) and value > 70 else "black"
+        ax.text(j, i, text, ha="center", va="center", fontsize=small, color=colour)
+    bar = ax.get_figure().colorbar(image, ax=ax, shrink=0.9)
+    bar.set_label(label("utilisation", lang))
+    ax.set_xlabel(label("year", lang))
+    ax.set_ylabel(label("zone", lang))
+    heading = label("service_utilisation", lang)
+    if service is not None and service in _LABELS:
+        heading = f"{label(service, lang)}: {heading}"
+    ax.set_title(title or heading)
+    return _set_fonts(ax, lang)
+
+
+def _wrap(text: str, width: int) -> str:
+    """Wrap ``text`` at ``width`` characters (Chinese characters count double)."""
+    if _CJK.search(text):
+        lines, line, size = [], "", 0
+        for char in text:
+            step = 2 if _CJK.match(char) else 1
+            if size + step > width and line:
+                lines.append(line)
+                line, size = "", 0
+            line += char
+            size += step
+        return "\n".join([*lines, line])
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def format_value(value: float, metric: str) -> str:
+    """A KPI value as planners read it: shares as percentages, counts with thousands commas."""
+    if not np.isfinite(value):
+        return "–"
+    if metric.endswith("share") or "share" in metric.split(".")[0] or metric.startswith(
+            ("occupancy", "utilisation")) or ".utilisation" in metric:
+        return f"{100 * value:.1f} %"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.1f}"
+
+
+def scorecard_chart(scorecard: pd.DataFrame, *, ax: Axes | None = None, lang: Lang = "en",
+                    title: str | None = None) -> Axes:
+    """The target scorecard as a coloured table: one row per target, one column per year.
+
+    Each cell names the status (met / at risk / missed) in words and gives the simulated mean,
+    so the chart reads without colour. Years a target does not cover are left blank.
+
+    Parameters
+    ----------
+    scorecard : pandas.DataFrame
+        Columns ``target, label, year, metric, status, simulated_mean`` (the scorecard of
+        :mod:`carefacility.targets`).
+    ax : matplotlib.axes.Axes, optional
+    lang : {"en", "zh"}
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from matplotlib.patches import Rectangle
+
+    targets = list(dict.fromkeys(scorecard["target"]))
+    years = sorted({int(y) for y in scorecard["year"]})
+    names = {}
+    for target in targets:
+        first = scorecard[scorecard["target"] == target].iloc[0]
+        text = str(first["label"]) if "label" in scorecard and pd.notna(first["label"]) else str(
+            target)
+        names[target] = _wrap(text, 34)
+    lines = max([name.count("\n") + 1 for name in names.values()] or [1])
+    row_height = max(0.55, 0.3 * lines + 0.15)
+    ax = _axes(ax, (min(16.0, 4.2 + 1.15 * len(years)),
+                    max(2.2, row_height * len(targets) + 1.3)))
+    for i, target in enumerate(targets):
+        rows = scorecard[scorecard["target"] == target]
+        for _, row in rows.iterrows():
+            j = years.index(int(row["year"]))
+            status = str(row["status"])
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1,
+                                   facecolor=STATUS_COLOURS.get(status, "#eeeeee"),
+                                   edgecolor="white", linewidth=2))
+            value = format_value(float(row["simulated_mean"]), str(row["metric"]))
+            ax.text(j, i, f"{status_label(status, lang)}\n{value}", ha="center",
+                    va="center", fontsize="small")
+    ax.set_xlim(-0.5, len(years) - 0.5)
+    ax.set_ylim(len(targets) - 0.5, -0.5)
+    ax.set_xticks(range(len(years)), [str(y) for y in years])
+    ax.xaxis.tick_top()
+    ax.set_yticks(range(len(targets)), [names[t] for t in targets])
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_title(title or label("scorecard", lang))
     return _set_fonts(ax, lang)
 
 

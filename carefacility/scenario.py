@@ -33,6 +33,7 @@ from carefacility.scenario_inputs import (
     check_population_sections,
     resolve_population,
 )
+from carefacility.services_spec import Communities, ServicesSpec, resolve_services
 from carefacility.spec_base import Section
 from carefacility.targets import TargetSpec, target_problems
 from carefacility.yaml_source import YamlDocument, read_yaml
@@ -204,6 +205,8 @@ class ScenarioSpec(Section):
                                   "starting state; needed by `carefacility run`.")
     simulation: SimulationSpec | None = Field(None, description="How to simulate the plan; "
                                               "needed by `carefacility run`.")
+    services: ServicesSpec | None = Field(None, description="Day-care centres and meal "
+                                          "points.")
     targets: list[TargetSpec] = Field(default_factory=list, description="The plan's targets, "
                                       "judged on the scorecard.")
 
@@ -228,6 +231,8 @@ class Scenario:
     plan: PlanArrays | None = None
     need: NeedSpec | None = None
     """The need section with its CSV tables read inline (the defaults when omitted)."""
+    communities: Communities | None = None
+    """Communities with their elderly counts, when the services section gives them."""
 
     @property
     def name(self) -> str:
@@ -339,6 +344,16 @@ def validate_scenario(path: str | Path) -> tuple[Scenario | None, list[Problem]]
                 ("population", "horizon_year"), "population.horizon_year",
                 f"{spec.population.horizon_year} ends before the simulation's last year "
                 f"{last_year}; project the population at least that far"))
+    communities = None
+    if spec.services is not None:
+        if plan is None:
+            problems.append(doc.problem(("services",), "services", "services are simulated "
+                                        "with the plan: add `plan` and `simulation` sections",
+                                        key=True))
+        else:
+            communities, service_problems = resolve_services(spec.services, plan.zones, doc,
+                                                             base_dir)
+            problems.extend(service_problems)
     if spec.targets:
         if spec.simulation is None:
             problems.append(doc.problem(("targets",), "targets", "targets are judged on a "
@@ -357,7 +372,7 @@ def validate_scenario(path: str | Path) -> tuple[Scenario | None, list[Problem]]
     if problems or population is None:
         return None, problems
     return Scenario(spec=spec, file=Path(path), population=population, plan=plan,
-                    need=need), []
+                    need=need, communities=communities), []
 
 
 def _resolve_need(need: NeedSpec | None, doc: YamlDocument, base_dir: Path
