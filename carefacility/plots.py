@@ -356,11 +356,11 @@ def bed_demand_supply(kpis: pd.DataFrame, cross_check: pd.DataFrame | None = Non
     ax = _axes(ax, (8.0, 5.0))
     total = _kpi(kpis, "beds")
     planned = {"nursing": _kpi(kpis, "beds.nursing"), "dementia": _kpi(kpis, "beds.dementia")}
-    if not total.empty:
-        others = sum((planned[t]["mean"] for t in ("nursing", "dementia")
-                      if not planned[t].empty), start=pd.Series(0.0, index=total.index))
-        planned["general"] = (total[["mean"]] - others.to_frame("mean").reindex(total.index)
-                              .fillna(0.0))
+    if not total.empty:  # general beds are the beds that are neither nursing nor dementia
+        general = total["mean"].copy()
+        for typed in ("nursing", "dementia"):
+            general -= planned[typed]["mean"].reindex(total.index).fillna(0.0)
+        planned["general"] = general.to_frame("mean")
     for bed_type in bed_types:
         occupied = _kpi(kpis, f"occupied_beds.{bed_type}")
         beds = planned.get(bed_type, pd.DataFrame(columns=["mean"]))
