@@ -132,5 +132,27 @@ def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int 
         click.echo(f"  wrote {path}")
 
 
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of the report, chart labels and workbook notes.")
+@click.option("--force", is_flag=True, help="Write into a folder that holds other files.")
+def report(directory: Path, lang: str, force: bool) -> None:
+    """Rebuild report.html, results.xlsx and the charts of DIRECTORY from its CSV/JSON files.
+
+    Nothing is simulated again; a failure leaves DIRECTORY unchanged.
+    """
+    from carefacility.report import rebuild_report
+
+    started = time.perf_counter()
+    try:
+        written = rebuild_report(directory, lang=lang, force=force)  # type: ignore[arg-type]
+    except (FileNotFoundError, OutputFolderError, RuntimeError, KeyError) as error:
+        _fail_bad_input(str(error).strip("'\""))
+    click.echo(f"{directory}: report rebuilt in {time.perf_counter() - started:.1f} s")
+    for path in written:
+        click.echo(f"  wrote {path}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -84,6 +84,7 @@ _LABELS: dict[str, dict[str, str]] = {
     "admitted_within_title": {"en": "Share admitted within {days} days (mean, 95 % CI)",
                               "zh": "{days}天内入住的比例（均值，95%置信区间）"},
     "admitted_share": {"en": "Admitted in time [%]", "zh": "及时入住的比例（%）"},
+    "simulated": {"en": "Simulated (mean, 95 % CI)", "zh": "模拟（均值，95%置信区间）"},
     "occupancy": {"en": "Occupancy [%]", "zh": "入住率（%）"},
     "occupancy_title": {"en": "Occupancy by bed type (mean, 95 % CI)",
                         "zh": "各类床位入住率（均值，95%置信区间）"},
@@ -119,8 +120,9 @@ def label(key: str, lang: Lang = "en") -> str:
 
 
 def status_label(status: str, lang: Lang = "en") -> str:
-    """The word for a scorecard status (``met``, ``at_risk``, ``missed``) in ``lang``."""
-    return _LABELS[status][lang] if status in ("met", "at_risk", "missed") else str(status)
+    """The word for a scorecard status (``met``, ``at_risk``, ``missed``, ``no data``)."""
+    key = str(status).replace(" ", "_")
+    return _LABELS[key][lang] if key in ("met", "at_risk", "missed", "no_data") else str(status)
 
 
 _CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC",
@@ -464,7 +466,7 @@ def admitted_within_threshold(kpis: pd.DataFrame, *, days: float | None = None,
     days = days if days is not None else threshold_days(kpis)
     frame = _kpi(kpis, "share_admitted_within_threshold")
     if _has_values(frame):
-        _line_with_band(ax, frame, colour="#3b6ea8", text=label("admitted_share", lang),
+        _line_with_band(ax, frame, colour="#3b6ea8", text=label("simulated", lang),
                         scale=100.0)
     if target is not None:
         ax.axhline(100 * target, color="black", linestyle=":", linewidth=1.2,
@@ -599,16 +601,16 @@ def service_utilisation(utilisation: pd.DataFrame, *, service: str | None = None
     grid = grid.reindex(order)
     years = [int(y) for y in grid.columns]
     height = max(2.5, 0.38 * len(order) + 1.8)
-    ax = _axes(ax, (max(6.0, 0.62 * len(years) + 3.5), height))
+    ax = _axes(ax, (max(6.0, 0.5 * len(years) + 3.5), height))
     values = 100 * grid.to_numpy(dtype=float)
     image = ax.imshow(np.ma.masked_invalid(values), cmap="YlOrRd", vmin=0,
                       vmax=max(100.0, float(np.nanmax(values)) if np.isfinite(values).any()
                                else 100.0), aspect="auto")
     ax.set_xticks(range(len(years)), [str(y) for y in years])
     ax.set_yticks(range(len(order)), order)
-    if len(years) > 8:
+    if len(years) > 20:
         ax.tick_params(axis="x", labelrotation=90)
-    small = "x-small" if len(years) > 8 else "small"
+    small = 8 if len(years) > 8 else 9
     for (i, j), value in np.ndenumerate(values):
         text = "–" if not np.isfinite(value) else f"{value:.0f}"
         colour = "white" if np.isfinite(value) and value > 70 else "black"
@@ -643,6 +645,7 @@ def _wrap(text: str, width: int) -> str:
 
 def format_value(value: float, metric: str) -> str:
     """A KPI value as planners read it: shares as percentages, counts with thousands commas."""
+    value = float(value)
     if not np.isfinite(value):
         return "–"
     if metric.endswith("share") or "share" in metric.split(".")[0] or metric.startswith(
@@ -657,8 +660,9 @@ def scorecard_chart(scorecard: pd.DataFrame, *, ax: Axes | None = None, lang: La
                     title: str | None = None) -> Axes:
     """The target scorecard as a coloured table: one row per target, one column per year.
 
-    Each cell names the status (met / at risk / missed) in words and gives the simulated mean,
-    so the chart reads without colour. Years a target does not cover are left blank.
+    Each cell names the status (met / at risk / missed / no data) in words and gives the
+    simulated mean (and its 95 % CI when the cells are wide enough), so the chart reads without
+    colour. Years a target does not cover are left blank.
 
     Parameters
     ----------
@@ -682,31 +686,41 @@ def scorecard_chart(scorecard: pd.DataFrame, *, ax: Axes | None = None, lang: La
         first = scorecard[scorecard["target"] == target].iloc[0]
         text = str(first["label"]) if "label" in scorecard and pd.notna(first["label"]) else str(
             target)
-        names[target] = _wrap(text, 34)
+        names[target] = _wrap(text, 30)
     lines = max([name.count("\n") + 1 for name in names.values()] or [1])
-    row_height = max(0.55, 0.3 * lines + 0.15)
-    ax = _axes(ax, (min(16.0, 4.2 + 1.15 * len(years)),
-                    max(2.2, row_height * len(targets) + 1.3)))
+    widest = max([len(line) + sum(bool(_CJK.match(c)) for c in line)
+                  for name in names.values() for line in name.split("\n")] or [10])
+    label_width = 0.3 + 0.075 * widest  # [in] at 9 pt
+    # cells as wide as the interval needs; with many years narrower, to fit a page (11.5 in)
+    cell = 1.05 if len(years) <= 8 else max(0.55, min(1.05, (11.5 - label_width) / len(years)))
+    with_ci = cell >= 1.0
+    row_height = max(0.75 if with_ci else 0.6, 0.22 * lines + 0.2)
+    ax = _axes(ax, (label_width + cell * len(years) + 0.3,
+                    max(2.0, row_height * len(targets) + 1.2)))
     for i, target in enumerate(targets):
         rows = scorecard[scorecard["target"] == target]
         for _, row in rows.iterrows():
             j = years.index(int(row["year"]))
-            status = str(row["status"])
+            status = str(row["status"]).replace(" ", "_")
             ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1,
-                                   facecolor=STATUS_COLOURS.get(status, "#eeeeee"),
+                                   facecolor=STATUS_COLOURS.get(status, "#e6e6e6"),
                                    edgecolor="white", linewidth=2))
-            value = format_value(float(row["simulated_mean"]), str(row["metric"]))
-            ax.text(j, i, f"{status_label(status, lang)}\n{value}", ha="center",
-                    va="center", fontsize="small")
+            metric = str(row["metric"])
+            text = f"{status_label(status, lang)}\n{format_value(row['simulated_mean'], metric)}"
+            low, high = row.get("ci_low", np.nan), row.get("ci_high", np.nan)
+            if pd.notna(low) and pd.notna(high) and high > low and with_ci:
+                text += f"\n[{format_value(low, metric)}, {format_value(high, metric)}]"
+            ax.text(j, i, text, ha="center", va="center", fontsize=9 if with_ci else 8,
+                    linespacing=1.3)
     ax.set_xlim(-0.5, len(years) - 0.5)
     ax.set_ylim(len(targets) - 0.5, -0.5)
     ax.set_xticks(range(len(years)), [str(y) for y in years])
     ax.xaxis.tick_top()
-    ax.set_yticks(range(len(targets)), [names[t] for t in targets])
-    ax.tick_params(length=0)
+    ax.set_yticks(range(len(targets)), [names[t] for t in targets], fontsize=9)
+    ax.tick_params(length=0, labelsize=9)
     for spine in ax.spines.values():
         spine.set_visible(False)
-    ax.set_title(title or label("scorecard", lang))
+    ax.set_title(title or label("scorecard", lang), pad=24)
     return _set_fonts(ax, lang)
 
 

@@ -27,8 +27,12 @@ import numpy as np
 import pandas as pd
 
 from carefacility import __version__
+from carefacility.community_demand import eligible_persons, expected_visits_per_day
+from carefacility.coverage import coverage, sites_needed
 from carefacility.cross_check import pooled_queue_check
 from carefacility.des import BedSpec, InitialWaitingList, simulate
+from carefacility.des.community import ServiceReplicationResult, simulate_services
+from carefacility.des.community_spec import ServiceSpec
 from carefacility.des.spec import DEFAULT_ELIGIBLE_BED_TYPES
 from carefacility.need import bed_demand, project_need, resident_dynamics
 from carefacility.plan import BED_TYPE_NAMES, LEVEL_NAMES, PlanArrays
@@ -36,6 +40,7 @@ from carefacility.population import PopulationProjection, project_population
 from carefacility.results import RunResult, summarise_replications
 from carefacility.runner import Executor, run_replications
 from carefacility.scenario import Scenario
+from carefacility.services_spec import WEEKDAYS
 from carefacility.targets import scorecard
 
 __all__ = ["PreparedRun", "initial_residents", "prepare_run", "replicate", "run"]
@@ -72,6 +77,11 @@ class PreparedRun:
     pop_60plus: np.ndarray
     basis: str
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    services: tuple[ServiceSpec, ...] = ()
+    zones: tuple[str, ...] = ("all",)
+    service_rows: pd.DataFrame | None = None
+    """Deterministic service KPIs (coverage, sites, sites needed) as ``year, metric, value,
+    unit`` rows, appended to every replication's KPIs."""
 
 
 def initial_residents(capacity: np.ndarray, occupancy: float,
@@ -246,15 +256,150 @@ def prepare_run(scenario: Scenario, projection: PopulationProjection | None = No
     cross_check = pooled_queue_check(years, rates.sum(axis=(1, 2)), mean_stay,
                                      capacity_year_end.sum(axis=1),
                                      simulation.admitted_within_days)
+    services, service_rows = _prepare_services(scenario, need, years, zone_elders=_zone_elders(
+        projection, plan, years))
     return PreparedRun(
         spec=spec, years=years, capacity_mean=capacity_mean,
         capacity_year_end=capacity_year_end, pop_60plus=pop_60plus, basis=projection.basis,
+        services=services, zones=plan.zones, service_rows=service_rows,
         tables={"elderly_summary": projection.elderly,
                 "care_need": need.groupby(["year", "zone", "level"], as_index=False)
                 ["persons"].sum(),
                 "bed_demand": demand.frame,
                 "analytic_cross_check": cross_check},
     )
+
+
+def _zone_elders(projection: PopulationProjection, plan: PlanArrays, years: np.ndarray
+                 ) -> np.ndarray:
+    """Persons aged 60+ by year and plan zone [persons], shape (years, zones)."""
+    table = projection.elderly
+    if plan.zone_shares is not None:
+        total = table[table["zone"] == "all"].set_index("year")["pop_60plus"]
+        return total.reindex(years).to_numpy(float)[:, None] * plan.zone_shares[None]
+    wide = table.pivot_table(index="year", columns="zone", values="pop_60plus")
+    return wide.reindex(index=years, columns=list(plan.zones)).to_numpy(float)
+
+
+def _prepare_services(scenario: Scenario, need: pd.DataFrame, years: np.ndarray,
+                      zone_elders: np.ndarray) -> tuple[tuple[ServiceSpec, ...], pd.DataFrame]:
+    """Service specs for the daily simulation and their deterministic KPIs by year."""
+    services_spec = scenario.spec.services
+    plan = scenario.plan
+    simulation = scenario.spec.simulation
+    if services_spec is None or plan is None or simulation is None:
+        return (), pd.DataFrame(columns=["year", "metric", "value", "unit"])
+    start = simulation.start_date
+    horizon = len(years) * DAYS_PER_YEAR
+    specs = []
+    rows = []
+    for kind, section in (("day_centre", services_spec.day_centres),
+                          ("meal_point", services_spec.meal_points)):
+        if section is None:
+            continue
+        zone_of, capacity, opens, closes, catchments = [], [], [], [], []
+        communities = scenario.communities
+        for site in section.sites:
+            for _copy in range(site.count):
+                zone_of.append(plan.zones.index(site.zone))
+                capacity.append(round(site.capacity_per_day))
+                opens.append(float((site.opens - start).days) if site.opens else 0.0)
+                closes.append(float((site.closes - start).days) if site.closes else np.inf)
+                if communities is None:
+                    continue
+                if site.communities is None:  # default catchment: its zone's communities
+                    catchments.append(np.flatnonzero(communities.zone == zone_of[-1]))
+                else:
+                    catchments.append([communities.names.index(n) for n in site.communities])
+        eligible = eligible_persons(need, section.demand, years, plan.zones)
+        if eligible.shape[1] == 1 and len(plan.zones) > 1:
+            shares = plan.zone_shares if plan.zone_shares is not None else np.full(
+                len(plan.zones), 1 / len(plan.zones))
+            eligible = eligible * shares[None]
+        visits = expected_visits_per_day(eligible, section.demand)
+        weekdays = np.array([day in section.open_weekdays for day in WEEKDAYS])
+        closure_days = [(d - start).days for d in section.closure_dates
+                        if 0 <= (d - start).days < horizon]
+        specs.append(ServiceSpec(
+            kind=kind, site_zone=np.asarray(zone_of, dtype=np.int64).reshape(-1),
+            capacity_per_day=np.asarray(capacity, dtype=np.int64).reshape(-1),
+            expected_users_per_day=visits, open_from_day=np.asarray(opens).reshape(-1),
+            open_until_day=np.asarray(closes).reshape(-1), open_weekdays=weekdays,
+            first_weekday=start.weekday(), closure_days=np.asarray(closure_days, dtype=int),
+            overflow=section.overflow, first_year=int(years[0])))
+        zone_index = np.asarray(zone_of, dtype=np.int64)
+        capacity_array = np.asarray(capacity, dtype=float)
+        for y, year in enumerate(years):
+            day = (y + 1) * DAYS_PER_YEAR - 1
+            site_open = (np.asarray(opens) <= day) & (day < np.asarray(closes)) if zone_of else (
+                np.zeros(0, dtype=bool))
+            if communities is not None:
+                cover = coverage(communities.zone, communities.elders, zone_index, site_open,
+                                 catchments)
+            else:
+                cover = coverage(np.arange(len(plan.zones)), zone_elders[y], zone_index,
+                                 site_open)
+            open_capacity = capacity_array[site_open] if zone_of else capacity_array
+            typical = float(np.median(open_capacity)) if open_capacity.size else 0.0
+            needed = (sites_needed(visits[y], typical, section.max_turned_away_share)
+                      if typical > 0 else np.zeros(len(plan.zones), dtype=int))
+            open_by_zone = np.bincount(zone_index[site_open], minlength=len(plan.zones))
+            extra = np.maximum(np.asarray(needed) - open_by_zone, 0)
+            unit_site = "centres" if kind == "day_centre" else "meal points"
+            rows += [
+                (year, f"{kind}.coverage_communities", cover["share_of_communities_covered"],
+                 "fraction of communities" if communities is not None else "fraction of zones"),
+                (year, f"{kind}.coverage_elders", cover["share_of_elders_covered"],
+                 "fraction of persons aged 60+"),
+                (year, f"{kind}.communities_without_service",
+                 len(cover["communities_without_service"]),
+                 "communities" if communities is not None else "zones"),
+                (year, f"{kind}.sites", int(site_open.sum()), unit_site),
+                (year, f"{kind}.demand_per_day_expected", float(visits[y].sum()),
+                 "visits per open day" if kind == "day_centre" else "meals per open day"),
+                (year, f"{kind}.sites_needed", int(np.sum(needed)),
+                 f"{unit_site} of median capacity for at most "
+                 f"{section.max_turned_away_share:.0%} turned away (Poisson, pooled by zone)"),
+                (year, f"{kind}.extra_sites_needed", int(extra.sum()), unit_site),
+            ]
+    frame = pd.DataFrame(rows, columns=["year", "metric", "value", "unit"])
+    return tuple(specs), frame
+
+
+def _service_rows(result: ServiceReplicationResult, zones: tuple[str, ...],
+                  years: np.ndarray) -> list[pd.DataFrame]:
+    kind = result.kind
+    unit = "visits" if kind == "day_centre" else "meals"
+    with np.errstate(invalid="ignore", divide="ignore"):
+        demand = result.zone_demand.sum(axis=1).astype(float)
+        lost = (result.zone_turned_away + result.zone_unserved_no_site).sum(axis=1)
+        rows = [
+            _metric_rows(years, f"{kind}.demand", demand, f"{unit} per year"),
+            _metric_rows(years, f"{kind}.served", result.zone_served.sum(axis=1),
+                         f"{unit} per year"),
+            _metric_rows(years, f"{kind}.turned_away_share",
+                         np.where(demand > 0, lost / demand, np.nan), f"fraction of {unit}"),
+            _metric_rows(years, f"{kind}.utilisation",
+                         result.zone_served.sum(axis=1) / np.maximum(
+                             result.zone_capacity_offered.sum(axis=1), 1),
+                         "fraction of capacity offered"),
+        ]
+        for z, zone in enumerate(zones):
+            zone_demand = result.zone_demand[:, z].astype(float)
+            zone_lost = result.zone_turned_away[:, z] + result.zone_unserved_no_site[:, z]
+            capacity = result.zone_capacity_offered[:, z]
+            rows += [
+                _metric_rows(years, f"{kind}.utilisation.{zone}",
+                             np.where(capacity > 0, result.zone_served[:, z] / capacity,
+                                      np.nan), "fraction of capacity offered"),
+                _metric_rows(years, f"{kind}.turned_away_share.{zone}",
+                             np.where(zone_demand > 0, zone_lost / zone_demand, np.nan),
+                             f"fraction of {unit}"),
+                _metric_rows(years, f"{kind}.p95_demand_to_capacity.{zone}",
+                             result.zone_p95_demand_to_capacity[:, z],
+                             "95th percentile of daily demand / daily capacity"),
+            ]
+    return rows
 
 
 def _largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
@@ -290,6 +435,8 @@ def replicate(prepared: PreparedRun, seed: int, replication: int) -> pd.DataFram
     """
     result = simulate(prepared.spec, seed=seed, replication=replication)
     years = prepared.years
+    services = [simulate_services(spec, seed=seed, replication=replication)
+                for spec in prepared.services]
     threshold = prepared.spec.wait_threshold_days
     rows = [
         _metric_rows(years, "applicants", result.arrivals.sum(axis=1), "persons per year"),
@@ -343,6 +490,10 @@ def replicate(prepared: PreparedRun, seed: int, replication: int) -> pd.DataFram
             _metric_rows(years, "pop_60plus", prepared.pop_60plus,
                          f"persons ({prepared.basis})"),
         ]
+    for service in services:
+        rows += _service_rows(service, prepared.zones, years)
+    if prepared.service_rows is not None and len(prepared.service_rows):
+        rows.append(prepared.service_rows)
     return pd.concat(rows, ignore_index=True)
 
 

@@ -67,13 +67,14 @@ def _numeric(value: ArrayLike, name: str) -> NDArray[np.float64]:
     return array
 
 
-def _shaped(array: NDArray[Any], name: str, shape: tuple[int, ...]) -> NDArray[Any]:
+def _shaped(array: NDArray[Any], name: str, shape: tuple[int, ...], like: str = "") -> NDArray[Any]:
     """``array`` broadcast to ``shape`` (a scalar is accepted for any shape)."""
     if array.shape == shape:
         return array
     if array.ndim == 0:
         return np.array(np.broadcast_to(array, shape))
-    raise ValueError(f"{name} must have shape {shape} (got shape {array.shape})")
+    like = f" like {like}" if like else ""
+    raise ValueError(f"{name} must have shape {shape}{like} (got shape {array.shape})")
 
 
 def _check_where(bad: NDArray[np.bool_], array: NDArray[Any], name: str, rule: str) -> None:
@@ -82,17 +83,21 @@ def _check_where(bad: NDArray[np.bool_], array: NDArray[Any], name: str, rule: s
         raise ValueError(f"{_at(name, index)} must be {rule} (got {_fmt(array[index])})")
 
 
-def _whole(value: ArrayLike, name: str, shape: tuple[int, ...]) -> NDArray[np.int64]:
+def _whole(
+    value: ArrayLike, name: str, shape: tuple[int, ...], like: str = ""
+) -> NDArray[np.int64]:
     """Whole numbers ≥ 0 of exactly ``shape`` (or a scalar broadcast to it)."""
-    array = _shaped(_numeric(value, name), name, shape)
+    array = _shaped(_numeric(value, name), name, shape, like)
     _check_where(~np.isfinite(array), array, name, "finite")
     _check_where(array < 0, array, name, "≥ 0")
     _check_where(array != np.round(array), array, name, "a whole number")
     return _frozen(array.astype(np.int64))
 
 
-def _nonnegative(value: ArrayLike, name: str, shape: tuple[int, ...]) -> NDArray[np.float64]:
-    array = _shaped(_numeric(value, name), name, shape)
+def _nonnegative(
+    value: ArrayLike, name: str, shape: tuple[int, ...], like: str = ""
+) -> NDArray[np.float64]:
+    array = _shaped(_numeric(value, name), name, shape, like)
     _check_where(~np.isfinite(array), array, name, "finite")
     _check_where(array < 0, array, name, "≥ 0")
     return _frozen(array)
@@ -244,12 +249,11 @@ class ServiceSpec:
             raise ValueError(
                 "demand_model='binomial' needs registered_users and attendance_probability"
             )
-        array = _numeric(reference, "expected_users_per_day" if expected is not None else
-                         "registered_users")
+        source = "expected_users_per_day" if expected is not None else "registered_users"
+        array = _numeric(reference, source)
         if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0:
-            name = "expected_users_per_day" if expected is not None else "registered_users"
             raise ValueError(
-                f"{name} must have shape (n_years, n_zones) with n_years ≥ 1 and n_zones ≥ 1 "
+                f"{source} must have shape (n_years, n_zones) with n_years ≥ 1 and n_zones ≥ 1 "
                 f"(got shape {array.shape})"
             )
         shape = array.shape
@@ -257,8 +261,10 @@ class ServiceSpec:
             for name in ("registered_users", "attendance_probability"):
                 if getattr(self, name) is None:
                     raise ValueError(f"demand_model='binomial' needs {name}")
-            users = _whole(self.registered_users, "registered_users", shape)
-            probability = _nonnegative(self.attendance_probability, "attendance_probability", shape)
+            users = _whole(self.registered_users, "registered_users", shape, source)
+            probability = _nonnegative(
+                self.attendance_probability, "attendance_probability", shape, source
+            )
             _check_where(probability > 1, probability, "attendance_probability", "≤ 1")
             set_(self, "registered_users", users)
             set_(self, "attendance_probability", probability)
@@ -285,10 +291,12 @@ class ServiceSpec:
 
     def _validate_schedule(self, n_sites: int) -> None:
         set_ = object.__setattr__
-        opening = _shaped(_numeric(self.open_from_day, "open_from_day"), "open_from_day",
-                          (n_sites,))
-        closing = _shaped(_numeric(self.open_until_day, "open_until_day"), "open_until_day",
-                          (n_sites,))
+        opening = _shaped(
+            _numeric(self.open_from_day, "open_from_day"), "open_from_day", (n_sites,)
+        )
+        closing = _shaped(
+            _numeric(self.open_until_day, "open_until_day"), "open_until_day", (n_sites,)
+        )
         _check_where(opening == np.inf, opening, "open_from_day", "finite or -inf")
         _check_where(closing == -np.inf, closing, "open_until_day", "finite or inf")
         early = closing < opening
@@ -309,8 +317,9 @@ class ServiceSpec:
             )
         if weekdays.dtype != np.bool_:
             numbers = _numeric(weekdays, "open_weekdays")
-            _check_where((numbers != 0) & (numbers != 1), numbers, "open_weekdays",
-                         "a bool (or 0/1)")
+            _check_where(
+                (numbers != 0) & (numbers != 1), numbers, "open_weekdays", "a bool (or 0/1)"
+            )
             weekdays = numbers.astype(bool)
         set_(self, "open_weekdays", _frozen(weekdays.copy()))
 
