@@ -321,10 +321,11 @@ def _year_axis(ax: Axes, lang: Lang) -> None:
     ax.set_axisbelow(True)
 
 
-def _headroom(ax: Axes, factor: float = 1.3) -> None:
-    """Start the y axis at 0 and leave room above the data for the legend."""
+def _headroom(ax: Axes, factor: float = 1.3, minimum: float = 1.0) -> None:
+    """Start the y axis at 0 and leave room above the data for the legend; the top is at least
+    ``minimum`` (so an all-zero series still gets readable ticks)."""
     top = ax.get_ylim()[1]
-    ax.set_ylim(0, top * factor if top > 0 else 1.0)
+    ax.set_ylim(0, max(top * factor, minimum))
 
 
 def bed_demand_supply(kpis: pd.DataFrame, cross_check: pd.DataFrame | None = None, *,
@@ -422,7 +423,7 @@ def waiting_times(kpis: pd.DataFrame, *, quantiles: tuple[str, ...] = ("p50", "p
     _year_axis(ax, lang)
     ax.set_ylabel(label("wait_days", lang))
     ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
-    _headroom(ax, 1.15)
+    _headroom(ax, 1.15, minimum=10.0)
     if ax.get_lines():
         ax.legend(loc="upper left", fontsize="small", frameon=False)
     ax.set_title(title or label("waiting_times", lang))
@@ -627,20 +628,19 @@ def service_utilisation(utilisation: pd.DataFrame, *, service: str | None = None
 
 
 def _wrap(text: str, width: int) -> str:
-    """Wrap ``text`` at ``width`` characters (Chinese characters count double)."""
-    if _CJK.search(text):
-        lines, line, size = [], "", 0
-        for char in text:
-            step = 2 if _CJK.match(char) else 1
-            if size + step > width and line:
-                lines.append(line)
-                line, size = "", 0
-            line += char
-            size += step
-        return "\n".join([*lines, line])
-    import textwrap
-
-    return "\n".join(textwrap.wrap(text, width)) or text
+    """Wrap ``text`` at ``width`` characters (Chinese characters count double); runs of Latin
+    letters and digits are not split."""
+    lines, line, size = [], "", 0
+    for token in re.findall(r"\s+|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+|.", text):
+        step = sum(2 if _CJK.match(char) else 1 for char in token)
+        if size + step > width and line.strip():
+            lines.append(line.rstrip())
+            line, size = "", 0
+            if token.isspace():
+                continue
+        line += token
+        size += step
+    return "\n".join([*lines, line.rstrip()]) or text
 
 
 def format_value(value: float, metric: str) -> str:

@@ -259,10 +259,11 @@ def service_utilisation_frame(kpis: pd.DataFrame, measure: str = "utilisation") 
     """
     pattern = re.compile(rf"^(day_centre|meal_point)\.{re.escape(measure)}\.(.+)$")
     parts = kpis["metric"].astype(str).str.extract(pattern)
-    rows = kpis[parts[0].notna()]
+    found = parts[0].notna().to_numpy()
+    rows = kpis[found]
     return pd.DataFrame({
-        "year": rows["year"].to_numpy(), "zone": parts.loc[rows.index, 1].to_numpy(),
-        "service": parts.loc[rows.index, 0].to_numpy(), "mean": rows["mean"].to_numpy(),
+        "year": rows["year"].to_numpy(), "zone": parts[1].to_numpy()[found],
+        "service": parts[0].to_numpy()[found], "mean": rows["mean"].to_numpy(),
         "ci_low": rows["ci_low"].to_numpy(), "ci_high": rows["ci_high"].to_numpy(),
     })
 

@@ -4,7 +4,8 @@ The first sheet is always ``scorecard`` (empty, with its columns, when the run h
 then the KPIs, the cross-check, care need and demand, the population tables, and any other table
 in the order given, and last an ``about`` sheet naming each sheet's CSV file. Every sheet holds
 exactly the values of the CSV file of the same name written beside it (dates as ISO text, as in
-the CSV), so the workbook and the CSVs never disagree.
+the CSV), so the workbook and the CSVs never disagree; a table too long for a workbook keeps only
+its header row, and ``about`` says so.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["EXCEL_MAX_ROWS", "SCORECARD_COLUMNS", "SHEET_ORDER", "sheet_names", "write_workbook"]
+__all__ = ["EXCEL_MAX_ROWS", "SCORECARD_COLUMNS", "SHEET_ORDER", "WORKBOOK_MAX_ROWS",
+           "sheet_names", "write_workbook"]
 
 SHEET_ORDER = ("scorecard", "kpis", "kpis_by_replication", "analytic_cross_check", "care_need",
                "bed_demand", "elderly_summary", "population", "population_components")
@@ -30,14 +32,20 @@ SCORECARD_COLUMNS = ["target", "label", "year", "metric", "comparison", "thresho
 EXCEL_MAX_ROWS = 1_048_576
 """Rows of an Excel sheet, header included."""
 
+WORKBOOK_MAX_ROWS = 200_000
+"""Tables longer than this (e.g. the KPIs of hundreds of replications) get a header-only sheet
+and a note in ``about`` pointing to their CSV file: writing them would take minutes and make a
+workbook too large to open comfortably."""
+
 _INVALID = re.compile(r"[\[\]:*?/\\]")
 
 _ABOUT = {
     "en": {"sheet": "sheet", "csv": "CSV file", "rows": "rows", "note": "note",
-           "too_many": "too many rows for one Excel sheet: use the CSV file",
+           "too_many": "too many rows for this workbook (only the header is here): use the "
+                       "CSV file",
            "no_targets": "no targets in this run"},
     "zh": {"sheet": "工作表", "csv": "CSV文件", "rows": "行数", "note": "说明",
-           "too_many": "行数超过Excel工作表上限，请使用CSV文件",
+           "too_many": "行数过多，此处仅有表头，请使用CSV文件",
            "no_targets": "本次运行没有规划目标"},
 }
 
@@ -76,7 +84,8 @@ def _as_in_csv(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_workbook(tables: dict[str, pd.DataFrame], path: Path, *, lang: str = "en") -> list[str]:
+def write_workbook(tables: dict[str, pd.DataFrame], path: Path, *, lang: str = "en",
+                   max_rows: int = WORKBOOK_MAX_ROWS) -> list[str]:
     """Write ``tables`` to the workbook ``path``, one sheet each, ``scorecard`` first.
 
     Parameters
@@ -88,6 +97,9 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path, *, lang: str = "
         The ``.xlsx`` file to write.
     lang : {"en", "zh"}
         Language of the ``about`` sheet (sheet names stay as the CSV names).
+    max_rows : int
+        Longer tables get only their header row and a note in ``about`` (at most
+        :data:`EXCEL_MAX_ROWS` − 1 fit in a sheet at all).
 
     Returns
     -------
@@ -106,7 +118,7 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path, *, lang: str = "
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for table, frame in tables.items():
             sheet = names[table]
-            if len(frame) >= EXCEL_MAX_ROWS:
+            if len(frame) > min(max_rows, EXCEL_MAX_ROWS - 1):
                 notes[table] = text["too_many"]
                 frame = frame.head(0)
             _as_in_csv(frame).to_excel(writer, sheet_name=sheet, index=False)

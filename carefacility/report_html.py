@@ -27,7 +27,7 @@ import pandas as pd
 
 from carefacility.results import summarise_replications
 
-__all__ = ["Chart", "kpi_groups", "render_html"]
+__all__ = ["Chart", "format_number", "kpi_groups", "metric_name", "render_html"]
 
 
 @dataclass(frozen=True)

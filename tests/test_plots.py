@@ -225,3 +225,18 @@ def test_elderly_band_only_when_given() -> None:
 
     assert bands(plots.elderly_trend(make_elderly(False))) == 0
     assert bands(plots.elderly_trend(make_elderly(True))) == 1
+
+
+def test_waits_that_are_all_zero_get_a_readable_axis() -> None:
+    kpis = make_kpis()
+    waits = kpis["metric"].str.startswith("wait_")
+    kpis.loc[waits, ["mean", "ci_low", "ci_high"]] = 0.0
+    ax = plots.waiting_times(kpis)
+    assert ax.get_ylim() == (0.0, 10.0)
+
+
+def test_scorecard_labels_wrap_between_words() -> None:
+    frame = make_scorecard().assign(label="老年护理床位不低于总量的25% (seed 000) and more words")
+    ax = plots.scorecard_chart(frame)
+    label = ax.get_yticklabels()[0].get_text()
+    assert "\n" in label and "see\nd" not in label and "seed 000" in label.replace("\n", " ")

@@ -158,10 +158,19 @@ def test_workbook_matches_the_csv_files(written: Path) -> None:
 
 
 def test_sheet_names_are_short_valid_and_unique() -> None:
-    names = sheet_names(["a" * 40, "a" * 40, "x[1]:y?", "kpis"])
+    names = sheet_names(["a" * 40, "a" * 39 + "b", "x[1]:y?", "kpis"])
     assert all(len(name) <= 31 for name in names.values())
     assert len(set(names.values())) == 4
     assert names["x[1]:y?"] == "x_1__y_"
+
+
+def test_too_long_table_keeps_its_header_and_a_note(tmp_path: Path) -> None:
+    kpis = pd.DataFrame({"year": [2021, 2022, 2023], "metric": "beds", "mean": 1.0})
+    report_excel.write_workbook({"kpis": kpis}, tmp_path / "r.xlsx", max_rows=2)
+    sheets = pd.read_excel(tmp_path / "r.xlsx", sheet_name=None)
+    assert list(sheets["kpis"].columns) == ["year", "metric", "mean"] and sheets["kpis"].empty
+    about = sheets["about"].set_index("sheet")
+    assert about.loc["kpis", "rows"] == 3 and "use the CSV file" in about.loc["kpis", "note"]
 
 
 def test_workbook_without_scorecard_starts_with_an_empty_one(tmp_path: Path) -> None:
