@@ -105,7 +105,7 @@ def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int 
         force: bool) -> None:
     """Simulate the plan of SCENARIO_FILE against its care need; write KPIs with 95 % CIs."""
     from carefacility.population import project_population
-    from carefacility.report import write_run_outputs
+    from carefacility.report import write_report
     from carefacility.scenario import load_scenario
     from carefacility.simulation import run as run_scenario
 
@@ -121,8 +121,8 @@ def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int 
                           executor=executor, workers=workers,  # type: ignore[arg-type]
                           dask_address=dask_address, projection=projection)
     try:
-        written = write_run_outputs(result, projection, out_dir, title=scenario.name,
-                                    lang=lang, force=force)  # type: ignore[arg-type]
+        written = write_report(result, out_dir, projection=projection, scenario=scenario,
+                               title=scenario.name, lang=lang, force=force)  # type: ignore
     except (OutputFolderError, RuntimeError) as error:
         _fail_bad_input(str(error))
     meta = result.metadata

@@ -38,7 +38,6 @@ __all__ = [
     "write_population_outputs",
     "write_report",
     "write_report_files",
-    "write_run_outputs",
 ]
 
 CONTEXT_FILE = "scenario_summary.json"
@@ -63,37 +62,6 @@ def write_population_outputs(projection: PopulationProjection, out_dir: str | Pa
     """
     with staged_output(out_dir, force=force) as out:
         names = _write_projection(out, projection, title, lang)
-        final = [out.final_path(name) for name in names]
-    return final
-
-
-def write_run_outputs(result: RunResult, projection: PopulationProjection,
-                      out_dir: str | Path, *, title: str, lang: plots.Lang = "en",
-                      force: bool = False) -> list[Path]:
-    """Write a simulation run's outputs (and its population projection) into ``out_dir``.
-
-    Files: ``kpis.csv`` (``year, metric, mean, ci_low, ci_high, unit, replications``: every KPI
-    with its 95 % confidence interval over replications), ``kpis_by_replication.csv``,
-    ``care_need.csv`` (persons by year, zone and care level), ``bed_demand.csv`` (applicants by
-    year, zone and level), ``analytic_cross_check.csv`` (one pooled M/M/c pool per year, see
-    :mod:`carefacility.cross_check`), ``run_metadata.json``, and the population projection's files.
-
-    Returns
-    -------
-    list of pathlib.Path
-    """
-    with staged_output(out_dir, force=force) as out:
-        write_csv(result.kpis, out.path("kpis.csv"))
-        write_csv(result.per_replication, out.path("kpis_by_replication.csv"))
-        names = ["kpis.csv", "kpis_by_replication.csv"]
-        for name in ("scorecard", "care_need", "bed_demand", "analytic_cross_check"):
-            if name in result.tables:
-                write_csv(result.tables[name], out.path(f"{name}.csv"))
-                names.append(f"{name}.csv")
-        out.path("run_metadata.json").write_text(
-            json.dumps(result.metadata, indent=2, ensure_ascii=False), encoding="utf-8")
-        names.append("run_metadata.json")
-        names += _write_projection(out, projection, title, lang)
         final = [out.final_path(name) for name in names]
     return final
 

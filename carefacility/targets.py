@@ -43,6 +43,8 @@ TARGET_METRICS: dict[str, tuple[str, str]] = {
     "day_centre.coverage_elders": (">=", "share of elders with a day-care centre"),
     "meal_point.coverage_communities": (">=", "share of communities with a meal point"),
     "meal_point.coverage_elders": (">=", "share of elders with a meal point"),
+    "day_centre.sites": (">=", "day-care centres open [centres]"),
+    "meal_point.sites": (">=", "meal points open [meal points]"),
     "day_centre.turned_away_share": ("<=", "share of day-care visits turned away"),
     "meal_point.turned_away_share": ("<=", "share of meals not served"),
 }
@@ -50,14 +52,14 @@ TARGET_METRICS: dict[str, tuple[str, str]] = {
 _UNITS = {
     "beds": "beds", "beds.nursing": "nursing beds", "beds.dementia": "dementia beds",
     "nursing_share": "nursing beds", "beds_per_1000_60plus": "beds",
-    "share_admitted_within_threshold": "beds (pooled M/M/c estimate; blank: enough beds "
-                                       "in total, the gap is by bed type or zone)",
+    "share_admitted_within_threshold": "beds (pooled M/M/c estimate)",
     "wait_p95_days": "days", "wait_mean_days": "days", "waiting_list_year_end": "persons",
     "dependent_in_general_beds": "persons",
     "day_centre.coverage_communities": "communities without a centre",
     "day_centre.coverage_elders": "share of elders",
     "meal_point.coverage_communities": "communities without a meal point",
     "meal_point.coverage_elders": "share of elders",
+    "day_centre.sites": "centres", "meal_point.sites": "meal points",
     "day_centre.turned_away_share": "share of visits",
     "meal_point.turned_away_share": "share of meals",
 }
@@ -146,7 +148,8 @@ def _shortfall(metric: str, comparison: str, threshold: float, mean: float,
         return float(math.ceil(threshold * beds - year_kpis.get("beds.nursing", math.nan)))
     if metric == "beds_per_1000_60plus":
         return float(math.ceil(threshold * year_kpis.get("pop_60plus", math.nan) / 1000 - beds))
-    if metric in {"beds", "beds.nursing", "beds.dementia"}:
+    if metric in {"beds", "beds.nursing", "beds.dementia", "day_centre.sites",
+                  "meal_point.sites"}:
         return float(math.ceil(gap))
     if metric == "share_admitted_within_threshold":
         if cross_check is None or threshold_days is None or not threshold < 1:

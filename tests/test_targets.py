@@ -108,3 +108,11 @@ def test_bad_targets_are_located(write_scenario, minimal: str, target: str, fiel
     assert scenario is None
     matching = [str(p) for p in problems if p.field == field]
     assert matching and expected in matching[0], [str(p) for p in problems]
+
+
+def test_site_count_target_shortfall_in_sites() -> None:
+    rows = [(2025, "meal_point.sites", 2300, 2300, 2300)]
+    target = TargetSpec(id="m", metric="meal_point.sites", value=2400)
+    card = scorecard([target], kpis(rows))
+    assert card.status.tolist() == ["missed"]
+    assert card.shortfall.tolist() == [100] and card.shortfall_unit.tolist() == ["meal points"]
