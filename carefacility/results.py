@@ -33,7 +33,8 @@ def summarise_replications(per_replication: pd.DataFrame, *, confidence: float =
     Returns
     -------
     pandas.DataFrame
-        Columns ``year, metric, mean, ci_low, ci_high, unit, replications``. With a single
+        Columns ``year, metric, mean, ci_low, ci_high, unit, replications``. Intervals of
+        shares (units starting with "fraction") are truncated to [0, 1]. With a single
         replication, or a metric that is constant across replications, the interval is the mean
         itself; values that are undefined in some replications (NaN, e.g. a wait quantile in a
         year with no admissions) are left out of that metric's mean and count.
@@ -50,6 +51,10 @@ def summarise_replications(per_replication: pd.DataFrame, *, confidence: float =
         "ci_high": mean.to_numpy() + half,
         "replications": n.to_numpy(),
     }, index=mean.index).reset_index()
+    # a share cannot leave [0, 1]: truncate its interval to the parameter space
+    share = out["unit"].str.startswith("fraction")
+    out.loc[share, "ci_low"] = out.loc[share, "ci_low"].clip(lower=0.0)
+    out.loc[share, "ci_high"] = out.loc[share, "ci_high"].clip(upper=1.0)
     return out[KPI_COLUMNS]
 
 

@@ -43,3 +43,10 @@ def test_coverage_of_the_interval() -> None:
     covered = ((summary.ci_low <= 2.0) & (summary.ci_high >= 2.0)).mean()
     low, high = stats.binom.interval(0.999, 2000, 0.95)
     assert low / 2000 <= covered <= high / 2000
+
+
+def test_share_intervals_stay_within_zero_and_one() -> None:
+    frame = pd.DataFrame({"replication": range(4), "year": 2025, "metric": "share",
+                          "value": [1.0, 1.0, 0.4, 1.0], "unit": "fraction of admissions"})
+    row = summarise_replications(frame).iloc[0]
+    assert row.ci_high == 1.0 and 0.0 <= row.ci_low < row["mean"]
