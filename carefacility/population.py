@@ -269,6 +269,14 @@ def project_population(inputs: PopulationInputs) -> PopulationProjection:
                                 inputs.report_date, mx_single=mx_single[1:][step])
 
 
+def _anniversary(date: dt.date, years: int) -> dt.date:
+    """``date`` plus whole years (29 February falls back to 28 February)."""
+    try:
+        return date.replace(year=date.year + years)
+    except ValueError:
+        return date.replace(year=date.year + years, day=28)
+
+
 def _tidy(population: np.ndarray, years: np.ndarray, zones: list[str]) -> pd.DataFrame:
     _n_years, _n_zones = population.shape[:2]
     index = pd.MultiIndex.from_product(
@@ -302,7 +310,7 @@ def _components(result: object, base_date: dt.date, zones: list[str]) -> pd.Data
     deaths = result.deaths  # type: ignore[attr-defined]
     migration = result.net_migration  # type: ignore[attr-defined]
     n_steps, _n_zones = births.shape[:2]
-    starts = [base_date.replace(year=base_date.year + k) for k in range(n_steps)]
+    starts = [_anniversary(base_date, k) for k in range(n_steps)]
     index = pd.MultiIndex.from_product([starts, zones, list(SEXES)],
                                        names=["step_start", "zone", "sex"])
     totals = population.sum(axis=-1)

@@ -156,3 +156,10 @@ def test_qx_input_is_converted(write_scenario, scenario_dir: Path, minimal: str)
     projection = project_population(load_scenario(write_scenario(text)).population)
     assert (projection.components.deaths > 0).all()
     assert projection.summary().pop_80plus.iloc[-1] > 0
+
+
+def test_base_date_on_29_february(write_scenario, minimal: str) -> None:
+    text = minimal.replace("base_date: 2020-11-01", "base_date: 2020-02-29")
+    projection = project_population(load_scenario(write_scenario(text)).population)
+    assert projection.components.step_start.iloc[-1].month == 2
+    assert projection.first_year == 2020

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -86,11 +87,76 @@ def test_mutated_csv_table(scenario_dir: Path, minimal: str, table: list[list[st
     _check(path)
 
 
-def test_example_scenarios_survive_line_deletion(tmp_path: Path, scenarios: Path) -> None:
-    """Deleting any single line of a real scenario never crashes the loader."""
+@pytest.mark.parametrize("name", ["china", "xicheng", "county", "shanghai"])
+def test_example_scenarios_survive_line_deletion(tmp_path: Path, scenarios: Path,
+                                                 name: str) -> None:
+    """Deleting any single line of a real scenario (population, plan, services, targets)
+    never crashes the loader."""
     shutil.copytree(scenarios / "data", tmp_path / "data")
-    lines = (scenarios / "china.yaml").read_text(encoding="utf-8").splitlines(keepends=True)
+    lines = (scenarios / f"{name}.yaml").read_text(encoding="utf-8").splitlines(keepends=True)
     for index in range(len(lines)):
         path = tmp_path / "cut.yaml"
         path.write_text("".join(lines[:index] + lines[index + 1:]), encoding="utf-8")
         _check(path)
+
+
+@FUZZ
+@given(line=st.integers(0, 400), replacement=st.sampled_from(
+    ["  - {}", "x: [", "    count: 0", "    capacity_per_day: -1", "  zones: 3", "targets: 5",
+     "    value: .nan", "    date: 1999-01-01", "    opens: 2040-02-30", "  years: 0",
+     "    beds: {general: 1e99}", "services: {day_centres: {}}", "plan: []", "need: {x: 1}"]))
+def test_mutated_full_scenario(tmp_path: Path, scenarios: Path, line: int,
+                               replacement: str) -> None:
+    """Replacing a line of a full scenario with something wrong never crashes the loader."""
+    if not (tmp_path / "data").exists():
+        shutil.copytree(scenarios / "data", tmp_path / "data")
+    lines = (scenarios / "xicheng.yaml").read_text(encoding="utf-8").splitlines(keepends=True)
+    index = line % len(lines)
+    path = tmp_path / "mutated.yaml"
+    path.write_text("".join([*lines[:index], replacement + "\n", *lines[index + 1:]]),
+                    encoding="utf-8")
+    _check(path)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(general=st.integers(0, 40), nursing=st.integers(0, 40), dementia=st.integers(0, 10),
+       share=st.sampled_from([0.0, 0.3, 1.0]), occupancy=st.sampled_from([0.0, 0.5, 1.0]),
+       waiting=st.integers(0, 30), centre=st.integers(0, 20), discipline=st.sampled_from(
+           ["fifo", "priority", "longest_wait"]), overflow=st.booleans())
+def test_valid_plans_run_without_error(scenario_dir: Path, minimal: str, general: int,
+                                       nursing: int, dementia: int, share: float,
+                                       occupancy: float, waiting: int, centre: int,
+                                       discipline: str, overflow: bool) -> None:
+    """Any plan that validates also runs (empty homes, a zone with no elders, full homes...)."""
+    from carefacility.scenario import load_scenario
+    from carefacility.simulation import prepare_run, replicate
+
+    text = minimal + f"""
+plan:
+  zones:
+    - {{name: a, share_of_elderly: {share}}}
+    - {{name: b, share_of_elderly: {1 - share}}}
+  care_homes:
+    - {{name: h, zone: a, beds: {{general: {general}, nursing: {nursing}, dementia: {dementia}}}}}
+  build_schedule:
+    - {{date: 2021-06-01, home: h, open: {{nursing: 3}}}}
+  starting_state:
+    occupancy: {occupancy}
+    resident_levels: {{independent: 0.5, dependent: 0.3, dementia: 0.2}}
+    waiting_list_persons: {waiting}
+simulation:
+  start_date: 2021-01-01
+  years: 2
+  waiting_discipline: {discipline}
+  overflow_to_general: {str(overflow).lower()}
+services:
+  day_centres:
+    demand: {{eligible_levels: [partially_dependent], uptake: 0.1, attendance_probability: 0.5}}
+    sites:
+      - {{name: c, zone: b, capacity_per_day: {centre}}}
+"""
+    path = scenario_dir / "plan.yaml"
+    path.write_text(text, encoding="utf-8")
+    frame = replicate(prepare_run(load_scenario(path)), seed=1, replication=0)
+    assert set(frame.year) == {2021, 2022}
