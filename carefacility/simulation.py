@@ -27,11 +27,9 @@ import numpy as np
 import pandas as pd
 
 from carefacility import __version__
-from carefacility.community_demand import eligible_persons, expected_visits_per_day
-from carefacility.coverage import coverage, sites_needed
 from carefacility.cross_check import pooled_queue_check
 from carefacility.des import BedSpec, InitialWaitingList, simulate
-from carefacility.des.community import ServiceReplicationResult, simulate_services
+from carefacility.des.community import simulate_services
 from carefacility.des.community_spec import ServiceSpec
 from carefacility.des.spec import DEFAULT_ELIGIBLE_BED_TYPES
 from carefacility.need import bed_demand, project_need, resident_dynamics
@@ -40,7 +38,7 @@ from carefacility.population import PopulationProjection, project_population
 from carefacility.results import RunResult, summarise_replications
 from carefacility.runner import Executor, run_replications
 from carefacility.scenario import Scenario
-from carefacility.services_spec import WEEKDAYS
+from carefacility.services_run import metric_rows, prepare_services, service_kpi_rows
 from carefacility.targets import scorecard
 
 __all__ = ["PreparedRun", "initial_residents", "prepare_run", "replicate", "run"]
@@ -256,7 +254,7 @@ def prepare_run(scenario: Scenario, projection: PopulationProjection | None = No
     cross_check = pooled_queue_check(years, rates.sum(axis=(1, 2)), mean_stay,
                                      capacity_year_end.sum(axis=1),
                                      simulation.admitted_within_days)
-    services, service_rows = _prepare_services(scenario, need, years, zone_elders=_zone_elders(
+    services, service_rows = prepare_services(scenario, need, years, zone_elders=_zone_elders(
         projection, plan, years))
     return PreparedRun(
         spec=spec, years=years, capacity_mean=capacity_mean,
@@ -281,127 +279,6 @@ def _zone_elders(projection: PopulationProjection, plan: PlanArrays, years: np.n
     return wide.reindex(index=years, columns=list(plan.zones)).to_numpy(float)
 
 
-def _prepare_services(scenario: Scenario, need: pd.DataFrame, years: np.ndarray,
-                      zone_elders: np.ndarray) -> tuple[tuple[ServiceSpec, ...], pd.DataFrame]:
-    """Service specs for the daily simulation and their deterministic KPIs by year."""
-    services_spec = scenario.spec.services
-    plan = scenario.plan
-    simulation = scenario.spec.simulation
-    if services_spec is None or plan is None or simulation is None:
-        return (), pd.DataFrame(columns=["year", "metric", "value", "unit"])
-    start = simulation.start_date
-    horizon = len(years) * DAYS_PER_YEAR
-    specs = []
-    rows = []
-    for kind, section in (("day_centre", services_spec.day_centres),
-                          ("meal_point", services_spec.meal_points)):
-        if section is None:
-            continue
-        zone_of, capacity, opens, closes, catchments = [], [], [], [], []
-        communities = scenario.communities
-        for site in section.sites:
-            for _copy in range(site.count):
-                zone_of.append(plan.zones.index(site.zone))
-                capacity.append(round(site.capacity_per_day))
-                opens.append(float((site.opens - start).days) if site.opens else 0.0)
-                closes.append(float((site.closes - start).days) if site.closes else np.inf)
-                if communities is None:
-                    continue
-                if site.communities is None:  # default catchment: its zone's communities
-                    catchments.append(np.flatnonzero(communities.zone == zone_of[-1]))
-                else:
-                    catchments.append([communities.names.index(n) for n in site.communities])
-        eligible = eligible_persons(need, section.demand, years, plan.zones)
-        if eligible.shape[1] == 1 and len(plan.zones) > 1:
-            shares = plan.zone_shares if plan.zone_shares is not None else np.full(
-                len(plan.zones), 1 / len(plan.zones))
-            eligible = eligible * shares[None]
-        visits = expected_visits_per_day(eligible, section.demand)
-        weekdays = np.array([day in section.open_weekdays for day in WEEKDAYS])
-        closure_days = [(d - start).days for d in section.closure_dates
-                        if 0 <= (d - start).days < horizon]
-        specs.append(ServiceSpec(
-            kind=kind, site_zone=np.asarray(zone_of, dtype=np.int64).reshape(-1),
-            capacity_per_day=np.asarray(capacity, dtype=np.int64).reshape(-1),
-            expected_users_per_day=visits, open_from_day=np.asarray(opens).reshape(-1),
-            open_until_day=np.asarray(closes).reshape(-1), open_weekdays=weekdays,
-            first_weekday=start.weekday(), closure_days=np.asarray(closure_days, dtype=int),
-            overflow=section.overflow, first_year=int(years[0])))
-        zone_index = np.asarray(zone_of, dtype=np.int64)
-        capacity_array = np.asarray(capacity, dtype=float)
-        for y, year in enumerate(years):
-            day = (y + 1) * DAYS_PER_YEAR - 1
-            site_open = (np.asarray(opens) <= day) & (day < np.asarray(closes)) if zone_of else (
-                np.zeros(0, dtype=bool))
-            if communities is not None:
-                cover = coverage(communities.zone, communities.elders, zone_index, site_open,
-                                 catchments)
-            else:
-                cover = coverage(np.arange(len(plan.zones)), zone_elders[y], zone_index,
-                                 site_open)
-            open_capacity = capacity_array[site_open] if zone_of else capacity_array
-            typical = float(np.median(open_capacity)) if open_capacity.size else 0.0
-            needed = (sites_needed(visits[y], typical, section.max_turned_away_share)
-                      if typical > 0 else np.zeros(len(plan.zones), dtype=int))
-            open_by_zone = np.bincount(zone_index[site_open], minlength=len(plan.zones))
-            extra = np.maximum(np.asarray(needed) - open_by_zone, 0)
-            unit_site = "centres" if kind == "day_centre" else "meal points"
-            rows += [
-                (year, f"{kind}.coverage_communities", cover["share_of_communities_covered"],
-                 "fraction of communities" if communities is not None else "fraction of zones"),
-                (year, f"{kind}.coverage_elders", cover["share_of_elders_covered"],
-                 "fraction of persons aged 60+"),
-                (year, f"{kind}.communities_without_service",
-                 len(cover["communities_without_service"]),
-                 "communities" if communities is not None else "zones"),
-                (year, f"{kind}.sites", int(site_open.sum()), unit_site),
-                (year, f"{kind}.demand_per_day_expected", float(visits[y].sum()),
-                 "visits per open day" if kind == "day_centre" else "meals per open day"),
-                (year, f"{kind}.sites_needed", int(np.sum(needed)),
-                 f"{unit_site} of median capacity for at most "
-                 f"{section.max_turned_away_share:.0%} turned away (Poisson, pooled by zone)"),
-                (year, f"{kind}.extra_sites_needed", int(extra.sum()), unit_site),
-            ]
-    frame = pd.DataFrame(rows, columns=["year", "metric", "value", "unit"])
-    return tuple(specs), frame
-
-
-def _service_rows(result: ServiceReplicationResult, zones: tuple[str, ...],
-                  years: np.ndarray) -> list[pd.DataFrame]:
-    kind = result.kind
-    unit = "visits" if kind == "day_centre" else "meals"
-    with np.errstate(invalid="ignore", divide="ignore"):
-        demand = result.zone_demand.sum(axis=1).astype(float)
-        lost = (result.zone_turned_away + result.zone_unserved_no_site).sum(axis=1)
-        rows = [
-            _metric_rows(years, f"{kind}.demand", demand, f"{unit} per year"),
-            _metric_rows(years, f"{kind}.served", result.zone_served.sum(axis=1),
-                         f"{unit} per year"),
-            _metric_rows(years, f"{kind}.turned_away_share",
-                         np.where(demand > 0, lost / demand, np.nan), f"fraction of {unit}"),
-            _metric_rows(years, f"{kind}.utilisation",
-                         result.zone_served.sum(axis=1) / np.maximum(
-                             result.zone_capacity_offered.sum(axis=1), 1),
-                         "fraction of capacity offered"),
-        ]
-        for z, zone in enumerate(zones):
-            zone_demand = result.zone_demand[:, z].astype(float)
-            zone_lost = result.zone_turned_away[:, z] + result.zone_unserved_no_site[:, z]
-            capacity = result.zone_capacity_offered[:, z]
-            rows += [
-                _metric_rows(years, f"{kind}.utilisation.{zone}",
-                             np.where(capacity > 0, result.zone_served[:, z] / capacity,
-                                      np.nan), "fraction of capacity offered"),
-                _metric_rows(years, f"{kind}.turned_away_share.{zone}",
-                             np.where(zone_demand > 0, zone_lost / zone_demand, np.nan),
-                             f"fraction of {unit}"),
-                _metric_rows(years, f"{kind}.p95_demand_to_capacity.{zone}",
-                             result.zone_p95_demand_to_capacity[:, z],
-                             "95th percentile of daily demand / daily capacity"),
-            ]
-    return rows
-
-
 def _largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
     """Whole numbers summing to ``total`` in proportion to ``shares`` (largest remainder;
     ties go to the first)."""
@@ -420,11 +297,6 @@ def _zone_elderly_shares(projection: PopulationProjection, zones: tuple[str, ...
     return values / values.sum()
 
 
-def _metric_rows(year: np.ndarray, name: str, values: np.ndarray, unit: str) -> pd.DataFrame:
-    return pd.DataFrame({"year": year, "metric": name, "value": np.asarray(values, float),
-                         "unit": unit})
-
-
 def replicate(prepared: PreparedRun, seed: int, replication: int) -> pd.DataFrame:
     """One replication of the bed simulation, as yearly KPIs.
 
@@ -439,29 +311,29 @@ def replicate(prepared: PreparedRun, seed: int, replication: int) -> pd.DataFram
                 for spec in prepared.services]
     threshold = prepared.spec.wait_threshold_days
     rows = [
-        _metric_rows(years, "applicants", result.arrivals.sum(axis=1), "persons per year"),
-        _metric_rows(years, "admissions", result.admissions.sum(axis=1), "persons per year"),
-        _metric_rows(years, "waiting_list_mean", result.mean_waiting, "persons"),
-        _metric_rows(years, "waiting_list_year_end", result.waiting_at_year_end.sum(axis=1),
+        metric_rows(years, "applicants", result.arrivals.sum(axis=1), "persons per year"),
+        metric_rows(years, "admissions", result.admissions.sum(axis=1), "persons per year"),
+        metric_rows(years, "waiting_list_mean", result.mean_waiting, "persons"),
+        metric_rows(years, "waiting_list_year_end", result.waiting_at_year_end.sum(axis=1),
                      "persons"),
-        _metric_rows(years, "wait_mean_days", result.mean_wait_days, "days"),
-        _metric_rows(years, "wait_p50_days", result.wait_p50_days, "days"),
-        _metric_rows(years, "wait_p90_days", result.wait_p90_days, "days"),
-        _metric_rows(years, "wait_p95_days", result.wait_p95_days, "days"),
-        _metric_rows(years, "share_admitted_within_threshold",
+        metric_rows(years, "wait_mean_days", result.mean_wait_days, "days"),
+        metric_rows(years, "wait_p50_days", result.wait_p50_days, "days"),
+        metric_rows(years, "wait_p90_days", result.wait_p90_days, "days"),
+        metric_rows(years, "wait_p95_days", result.wait_p95_days, "days"),
+        metric_rows(years, "share_admitted_within_threshold",
                      result.share_admitted_within_threshold,
                      f"fraction of admissions (threshold {threshold:g} days)"),
-        _metric_rows(years, "deaths_while_waiting", result.deaths_while_waiting.sum(axis=1),
+        metric_rows(years, "deaths_while_waiting", result.deaths_while_waiting.sum(axis=1),
                      "persons per year"),
-        _metric_rows(years, "withdrawals", result.withdrawals.sum(axis=1), "persons per year"),
-        _metric_rows(years, "dependent_in_general_beds", result.mean_dependent_in_general_beds,
+        metric_rows(years, "withdrawals", result.withdrawals.sum(axis=1), "persons per year"),
+        metric_rows(years, "dependent_in_general_beds", result.mean_dependent_in_general_beds,
                      "persons"),
-        _metric_rows(years, "deaths_in_care", result.deaths_in_care.sum(axis=1),
+        metric_rows(years, "deaths_in_care", result.deaths_in_care.sum(axis=1),
                      "persons per year"),
-        _metric_rows(years, "discharges", result.discharges.sum(axis=1), "persons per year"),
-        _metric_rows(years, "blocked", result.blocked.sum(axis=1), "persons per year"),
-        _metric_rows(years, "transfers", result.transfers.sum(axis=1), "persons per year"),
-        _metric_rows(years, "residents_year_end", result.occupied_at_year_end.sum(axis=1),
+        metric_rows(years, "discharges", result.discharges.sum(axis=1), "persons per year"),
+        metric_rows(years, "blocked", result.blocked.sum(axis=1), "persons per year"),
+        metric_rows(years, "transfers", result.transfers.sum(axis=1), "persons per year"),
+        metric_rows(years, "residents_year_end", result.occupied_at_year_end.sum(axis=1),
                      "persons"),
     ]
     for t, bed_type in enumerate(BED_TYPE_NAMES):
@@ -469,29 +341,29 @@ def replicate(prepared: PreparedRun, seed: int, replication: int) -> pd.DataFram
         with np.errstate(invalid="ignore", divide="ignore"):
             rate = np.where(prepared.capacity_mean[:, t] > 0,
                             occupied / prepared.capacity_mean[:, t], np.nan)
-        rows += [_metric_rows(years, f"occupied_beds.{bed_type}", occupied, "beds"),
-                 _metric_rows(years, f"occupancy.{bed_type}", rate, "fraction"),
-                 _metric_rows(years, f"admissions.{bed_type}",
+        rows += [metric_rows(years, f"occupied_beds.{bed_type}", occupied, "beds"),
+                 metric_rows(years, f"occupancy.{bed_type}", rate, "fraction"),
+                 metric_rows(years, f"admissions.{bed_type}",
                               result.admissions_by_bed_type[:, t], "persons per year")]
     for index, level in enumerate(LEVEL_NAMES):
-        rows.append(_metric_rows(years, f"applicants.{level}", result.arrivals[:, index],
+        rows.append(metric_rows(years, f"applicants.{level}", result.arrivals[:, index],
                                  "persons per year"))
     total_beds = prepared.capacity_year_end.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         rows += [
-            _metric_rows(years, "beds", total_beds, "beds"),
-            _metric_rows(years, "beds.nursing", prepared.capacity_year_end[:, 1], "beds"),
-            _metric_rows(years, "beds.dementia", prepared.capacity_year_end[:, 2], "beds"),
-            _metric_rows(years, "nursing_share", prepared.capacity_year_end[:, 1] / total_beds,
+            metric_rows(years, "beds", total_beds, "beds"),
+            metric_rows(years, "beds.nursing", prepared.capacity_year_end[:, 1], "beds"),
+            metric_rows(years, "beds.dementia", prepared.capacity_year_end[:, 2], "beds"),
+            metric_rows(years, "nursing_share", prepared.capacity_year_end[:, 1] / total_beds,
                          "fraction of beds"),
-            _metric_rows(years, "beds_per_1000_60plus",
+            metric_rows(years, "beds_per_1000_60plus",
                          1000 * total_beds / prepared.pop_60plus,
                          f"beds per 1,000 {prepared.basis} aged 60+"),
-            _metric_rows(years, "pop_60plus", prepared.pop_60plus,
+            metric_rows(years, "pop_60plus", prepared.pop_60plus,
                          f"persons ({prepared.basis})"),
         ]
     for service in services:
-        rows += _service_rows(service, prepared.zones, years)
+        rows += service_kpi_rows(service, prepared.zones, years)
     if prepared.service_rows is not None and len(prepared.service_rows):
         rows.append(prepared.service_rows)
     return pd.concat(rows, ignore_index=True)
