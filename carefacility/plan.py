@@ -122,7 +122,8 @@ class StartingStateSpec(Section):
         "default: the resident mix."
     )
     waiting_list_mean_wait_days: float = Field(
-        0.0, ge=0, description="Mean time already waited by those on the list [days]."
+        0.0, ge=0, description="Mean time already waited by those on the list [days]; the "
+        "waits are spread evenly from 0 to twice this mean."
     )
 
 

@@ -15,6 +15,11 @@ Conventions
 * Demand in model year ``y`` uses the care need of the population on the scenario's report date
   of that calendar year.
 * With one population zone and plan zones, demand is shared by the zones' elderly shares.
+* Residents' and waiting applicants' rates (level changes, deaths, discharges, withdrawals) are
+  those of the care-need model with the life table of the first simulated year, held for the
+  whole run (mortality improvement is not passed to residents).
+* The starting waiting list's time already waited is spread evenly from 0 to twice
+  ``waiting_list_mean_wait_days``.
 """
 
 from __future__ import annotations
