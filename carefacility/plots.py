@@ -33,6 +33,7 @@ __all__ = [
     "BED_TYPES",
     "STATUS_COLOURS",
     "Lang",
+    "MissingCJKFontWarning",
     "admitted_within_threshold",
     "bed_demand_supply",
     "cjk_font_family",
@@ -160,14 +161,32 @@ def cjk_font_family() -> str | None:
     return known()
 
 
+class MissingCJKFontWarning(UserWarning):
+    """Chinese text was dropped from an English chart because no CJK font is installed."""
+
+
+def _without_cjk(text: str) -> str:
+    """``text`` with its Chinese characters removed (and brackets left empty by that)."""
+    stripped = _CJK.sub("", text)
+    stripped = re.sub(r"\(\s*\)|（\s*）", "", stripped)
+    stripped = re.sub(r"\s+([:,.;])", r"\1", stripped)
+    return re.sub(r"\s{2,}", " ", stripped).strip()
+
+
 def _set_fonts(ax: Axes, lang: Lang) -> Axes:
     """Give every text of the figure a CJK fallback font when any of it is Chinese.
+
+    With ``lang="en"`` and no CJK font installed, Chinese characters (e.g. in a scenario's
+    name) are removed from the chart with a :class:`MissingCJKFontWarning`, so an English chart
+    can always be drawn; empty boxes are never drawn.
 
     Raises
     ------
     RuntimeError
-        If Chinese text is drawn and no CJK font is installed (no empty boxes, ever).
+        With ``lang="zh"`` when no CJK font is installed.
     """
+    import warnings
+
     from matplotlib.text import Text
 
     figure = ax.get_figure()
@@ -175,6 +194,14 @@ def _set_fonts(ax: Axes, lang: Lang) -> Axes:
     if lang != "zh" and not any(_CJK.search(t.get_text()) for t in texts):
         return ax
     family = cjk_font_family()
+    if family is None and lang != "zh":
+        warnings.warn("no Chinese (CJK) font is installed: Chinese characters are left out of "
+                      "the English charts (install fonts-noto-cjk or fonts-wqy-zenhei to keep "
+                      "them)", MissingCJKFontWarning, stacklevel=3)
+        for text in texts:
+            if _CJK.search(text.get_text()):
+                text.set_text(_without_cjk(text.get_text()))
+        return ax
     if family is None:
         raise RuntimeError(
             "no Chinese (CJK) font is installed, so Chinese labels would show as empty boxes; "

@@ -240,3 +240,16 @@ def test_scorecard_labels_wrap_between_words() -> None:
     ax = plots.scorecard_chart(frame)
     label = ax.get_yticklabels()[0].get_text()
     assert "\n" in label and "see\nd" not in label and "seed 000" in label.replace("\n", " ")
+
+
+def test_english_chart_without_cjk_font_drops_chinese(projection, monkeypatch) -> None:
+    """A Chinese scenario name must not stop an English chart on a machine without CJK fonts."""
+    plots.cjk_font_family.cache_clear()
+    monkeypatch.setattr(plots, "_CJK_FAMILIES", ("No Such Font",))
+    monkeypatch.setattr(plots.subprocess, "run", lambda *a, **k: (_ for _ in ()).throw(OSError))
+    try:
+        with pytest.warns(plots.MissingCJKFontWarning):
+            ax = plots.elderly_trend(projection.elderly, title="Xicheng (西城区): Elderly")
+        assert ax.get_title() == "Xicheng: Elderly"
+    finally:
+        plots.cjk_font_family.cache_clear()
