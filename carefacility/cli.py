@@ -60,7 +60,7 @@ def schema() -> None:
 @click.option("--force", is_flag=True, help="Write into a folder that holds other files.")
 def project(scenario_file: Path, out_dir: Path, lang: str, force: bool) -> None:
     """Project the population of SCENARIO_FILE; write tables and charts to --out."""
-    from carefacility.population import project_population
+    from carefacility.population import project_population, with_mortality_range
     from carefacility.report import write_population_outputs
     from carefacility.scenario import load_scenario
 
@@ -69,7 +69,8 @@ def project(scenario_file: Path, out_dir: Path, lang: str, force: bool) -> None:
         scenario = load_scenario(scenario_file)
     except ScenarioError as error:
         _fail_bad_input(error.report())
-    projection = project_population(scenario.population)
+    projection = with_mortality_range(scenario.population,
+                                      project_population(scenario.population))
     try:
         written = write_population_outputs(projection, out_dir, title=scenario.name,
                                            lang=lang, force=force)  # type: ignore[arg-type]
@@ -104,7 +105,7 @@ def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int 
         executor: str, workers: int | None, dask_address: str | None, lang: str,
         force: bool) -> None:
     """Simulate the plan of SCENARIO_FILE against its care need; write KPIs with 95 % CIs."""
-    from carefacility.population import project_population
+    from carefacility.population import project_population, with_mortality_range
     from carefacility.report import write_report
     from carefacility.scenario import load_scenario
     from carefacility.simulation import run as run_scenario
@@ -116,7 +117,8 @@ def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int 
     if scenario.plan is None:
         _fail_bad_input(f"{scenario_file}: no `plan` and `simulation` sections; "
                         "`carefacility project` projects the population alone")
-    projection = project_population(scenario.population)
+    projection = with_mortality_range(scenario.population,
+                                      project_population(scenario.population))
     result = run_scenario(scenario, replications=replications, seed=seed,
                           executor=executor, workers=workers,  # type: ignore[arg-type]
                           dask_address=dask_address, projection=projection)

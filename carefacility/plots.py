@@ -64,7 +64,7 @@ _LABELS: dict[str, dict[str, str]] = {
     "pop_60plus": {"en": "Aged 60+", "zh": "60岁及以上"},
     "pop_80plus": {"en": "Aged 80+", "zh": "80岁及以上"},
     "share_60plus": {"en": "60+ share of total [%]", "zh": "60岁及以上占比（%）"},
-    "range": {"en": "range", "zh": "区间"},
+    "range": {"en": "range if death rates were ±10 %", "zh": "死亡率±10%时的区间"},
     "beds": {"en": "Beds", "zh": "床位（张）"},
     "bed_demand": {"en": "Occupied and planned beds", "zh": "在住床位与规划床位"},
     "general": {"en": "General beds", "zh": "普通床位"},

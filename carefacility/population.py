@@ -38,7 +38,18 @@ from carefacility.demography.migration import distribute_net_migration, rogers_c
 from carefacility.demography.projection import elderly_summary, project
 from carefacility.scenario_inputs import GroupedTable, PopulationInputs, decimal_year
 
-__all__ = ["PopulationProjection", "project_population", "report_times"]
+__all__ = [
+    "MORTALITY_SENSITIVITY",
+    "PopulationProjection",
+    "project_population",
+    "report_times",
+    "with_mortality_range",
+]
+
+MORTALITY_SENSITIVITY = 0.10
+"""Relative change of every death rate in the low/high variants of :func:`with_mortality_range`.
+An ASSUMPTION used only to show sensitivity: the elderly of the next decades are already born,
+so their number depends on mortality (and migration), not on fertility."""
 
 
 @dataclass(frozen=True)
@@ -321,3 +332,38 @@ def _components(result: object, base_date: dt.date, zones: list[str]) -> pd.Data
         "net_migration": migration.reshape(-1),
         "population_end": totals[1:].reshape(-1),
     }, index=index).reset_index()
+
+
+def with_mortality_range(inputs: PopulationInputs, projection: PopulationProjection, *,
+                         relative_change: float = MORTALITY_SENSITIVITY
+                         ) -> PopulationProjection:
+    """Add a sensitivity range to the elderly table: death rates ``± relative_change``.
+
+    The projection itself is deterministic. The range shows how much the numbers aged 60+ and
+    80+ depend on mortality: ``*_low`` uses death rates ``× (1 + relative_change)``, ``*_high``
+    ``× (1 − relative_change)`` (everything else unchanged). It is a sensitivity band, not a
+    confidence interval.
+
+    Returns
+    -------
+    PopulationProjection
+        ``projection`` with ``pop_60plus_low/high`` and ``pop_80plus_low/high`` columns in
+        ``elderly``.
+    """
+    import dataclasses
+
+    variants = {}
+    for name, factor in (("low", 1 + relative_change), ("high", 1 - relative_change)):
+        table = inputs.mortality
+        scaled = (np.minimum(table.values * factor, 1.0) if inputs.mortality_measure == "qx"
+                  else table.values * factor)
+        if inputs.mortality_measure == "qx":
+            scaled[..., -1] = 1.0
+        variant = dataclasses.replace(
+            inputs, mortality=GroupedTable(table.age_groups, table.keys, scaled))
+        variants[name] = project_population(variant).elderly.set_index(["year", "zone"])
+    elderly = projection.elderly.set_index(["year", "zone"])
+    for column in ("pop_60plus", "pop_80plus"):
+        for name, frame in variants.items():
+            elderly[f"{column}_{name}"] = frame[column]
+    return dataclasses.replace(projection, elderly=elderly.reset_index())

@@ -163,3 +163,17 @@ def test_base_date_on_29_february(write_scenario, minimal: str) -> None:
     projection = project_population(load_scenario(write_scenario(text)).population)
     assert projection.components.step_start.iloc[-1].month == 2
     assert projection.first_year == 2020
+
+
+def test_mortality_range_brackets_the_projection(scenarios: Path) -> None:
+    from carefacility.population import with_mortality_range
+
+    inputs = load_scenario(scenarios / "xicheng.yaml").population
+    ranged = with_mortality_range(inputs, project_population(inputs)).summary()
+    later = ranged.loc[2025:]
+    for column in ("pop_60plus", "pop_80plus"):
+        assert (later[f"{column}_low"] < later[column]).all()
+        assert (later[column] < later[f"{column}_high"]).all()
+    # the base population itself is not affected by future mortality beyond 2 months
+    first = ranged.loc[2020]
+    assert first.pop_60plus_low == pytest.approx(first.pop_60plus, rel=2e-3)
