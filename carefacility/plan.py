@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from carefacility.errors import Problem, format_path
 from carefacility.spec_base import Section
@@ -140,6 +140,12 @@ class PlanSpec(Section):
     starting_state: StartingStateSpec
 
 
+def _distinct(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise ValueError(f"bed types must not repeat (got {values})")
+    return values
+
+
 class SimulationSpec(Section):
     """How to simulate the plan."""
 
@@ -153,7 +159,9 @@ class SimulationSpec(Section):
     )
     eligible_bed_types: dict[Literal["independent", "partially_dependent", "dependent",
                                      "dementia"],
-                             list[Literal["general", "nursing", "dementia"]]] | None = Field(
+                             Annotated[list[Literal["general", "nursing", "dementia"]],
+                                       Field(min_length=1, max_length=3),
+                                       AfterValidator(_distinct)]] | None = Field(
         None,
         description="Bed types each care level may be admitted to, preferred first. Default: "
         "independent and partially dependent → general; dependent → nursing; dementia → "
@@ -256,6 +264,11 @@ def resolve_plan(plan: PlanSpec, population_zones: Sequence[str],
             if set(zones) != set(population_zones):
                 at((*loc, "zones"), "with a base population by zone, plan zones must be the "
                    f"same zones ({', '.join(population_zones)}); got {', '.join(zones)}")
+            for index, zone in enumerate(plan.zones):
+                if zone.share_of_elderly is not None:
+                    at((*loc, "zones", index, "share_of_elderly"), "the base population is "
+                       "given by zone, so each zone's elderly come from the projection; remove "
+                       "share_of_elderly")
             zones = tuple(population_zones)
         else:
             missing = [i for i, zone in enumerate(plan.zones) if zone.share_of_elderly is None]

@@ -29,7 +29,6 @@ from carefacility.demography.ages import N_AGES, OPEN_AGE, SEXES, parse_age_grou
 from carefacility.demography.fertility import asfr_from_tfr
 from carefacility.demography.graduation import graduate_counts
 from carefacility.demography.lifetable import (
-    nqx_to_nmx,
     projection_survival,
     single_year_mx,
     stationary_tail_weights,
@@ -139,16 +138,13 @@ def _table_at(table: GroupedTable, time: float) -> np.ndarray:
 def _qx_to_mx(qx: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Central death rates from probabilities of dying by age group.
 
-    Closed groups: ``m = q / (n - (n - a) q)`` with ``a = n / 2`` (``a = 0.1`` for a group
-    ``"0"``, the usual order of magnitude of 1a0 at low infant mortality). The open group's
-    ``q = 1`` says nothing about its rate, so it continues the log-linear (Gompertz) slope of
-    the last two closed groups to the open group's assumed midpoint, 5 years above its start.
+    Closed groups: a constant hazard within the group, ``m = -ln(1 - q) / n`` (``a = n / 2``
+    would cap ``m`` at ``2 / n`` and understate old-age mortality). The open group's ``q = 1``
+    says nothing about its rate, so it continues the log-linear (Gompertz) slope of the last two
+    closed groups to the open group's assumed midpoint, 5 years above its start.
     """
     widths = np.diff(starts).astype(float)
-    nax = widths / 2
-    if starts[0] == 0 and widths[0] == 1:
-        nax[0] = 0.1
-    closed = nqx_to_nmx(qx[..., :-1], widths, nax)
+    closed = -np.log1p(-np.minimum(qx[..., :-1], 1 - 1e-12)) / widths
     mids = starts[:-1] + widths / 2
     if closed.shape[-1] >= 2:
         slope = np.log(closed[..., -1] / closed[..., -2]) / (mids[-1] - mids[-2])
@@ -300,7 +296,7 @@ def _tidy(population: np.ndarray, years: np.ndarray, zones: list[str]) -> pd.Dat
 def _elderly_table(population: np.ndarray, years: np.ndarray, zones: list[str]) -> pd.DataFrame:
     frames = []
     labelled = [(population, zones)]
-    if len(zones) > 1:
+    if list(zones) != ["all"]:
         labelled.append((population.sum(axis=1, keepdims=True), ["all"]))
     for array, names in labelled:
         summary = elderly_summary(array)
@@ -309,10 +305,7 @@ def _elderly_table(population: np.ndarray, years: np.ndarray, zones: list[str]) 
             frame.insert(0, "zone", zone)
             frame.insert(0, "year", years)
             frames.append(frame)
-    out = pd.concat(frames, ignore_index=True)
-    if len(zones) == 1:
-        out["zone"] = "all"
-    return out
+    return pd.concat(frames, ignore_index=True)
 
 
 def _components(result: object, base_date: dt.date, zones: list[str]) -> pd.DataFrame:

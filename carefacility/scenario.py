@@ -28,6 +28,7 @@ from carefacility.need_spec import (
     resolve_need_tables,
 )
 from carefacility.plan import PlanArrays, PlanSpec, SimulationSpec, resolve_plan
+from carefacility.population import report_times
 from carefacility.scenario_inputs import (
     PopulationInputs,
     check_population_sections,
@@ -338,6 +339,15 @@ def validate_scenario(path: str | Path) -> tuple[Scenario | None, list[Problem]]
         need, need_problems_found = _resolve_need(spec.need, doc, base_dir)
         problems.extend(need_problems_found)
     if spec.simulation is not None:
+        reported, _ = report_times(spec.population.base_date, spec.population.horizon_year,
+                                   spec.population.report_date)
+        start_year = spec.simulation.start_date.year
+        if reported.size and start_year < reported[0]:
+            problems.append(doc.problem(
+                ("simulation", "start_date"), "simulation.start_date",
+                f"{spec.simulation.start_date} is before the first year the population is "
+                f"reported for ({reported[0]}, from base date {spec.population.base_date} and "
+                f"report date {spec.population.report_date}); start in {reported[0]} or later"))
         last_year = spec.simulation.start_date.year + spec.simulation.years - 1
         if spec.population.horizon_year < last_year:
             problems.append(doc.problem(
@@ -361,8 +371,13 @@ def validate_scenario(path: str | Path) -> tuple[Scenario | None, list[Problem]]
                                         key=True))
         else:
             first = spec.simulation.start_date.year
+            services = set()
+            if spec.services is not None:
+                services = {name for name, section in (("day_centre", spec.services.day_centres),
+                                                       ("meal_point", spec.services.meal_points))
+                            if section is not None}
             for path, message in target_problems(spec.targets, spec.population.basis, first,
-                                                 first + spec.simulation.years - 1):
+                                                 first + spec.simulation.years - 1, services):
                 location = ("targets", *path)
                 problems.append(doc.problem(location, format_path(location), message))
     if (spec.plan is None) != (spec.simulation is None):

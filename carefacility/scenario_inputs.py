@@ -394,6 +394,9 @@ def _base_population(r: _Resolver, base: BasePopulationSpec
         if read is not None:
             keys, groups, values = read
             zones = tuple(keys) if keys != [""] else ("all",)
+            if keys != [""] and "all" in keys:
+                r.at((*base_loc, "csv"), 'zone name "all" is reserved for the whole area; '
+                     "rename that zone")
             base_table = GroupedTable(groups, np.full(len(zones), math.nan), values)
     if base_table is not None and base.match_shares:
         try:

@@ -8,6 +8,8 @@ simulation into yearly KPI rows.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 
@@ -18,9 +20,29 @@ from carefacility.des.community_spec import ServiceSpec
 from carefacility.scenario import Scenario
 from carefacility.services_spec import WEEKDAYS
 
-__all__ = ["metric_rows", "prepare_services", "service_kpi_rows"]
+__all__ = ["metric_rows", "model_day", "prepare_services", "service_kpi_rows"]
 
 DAYS_PER_YEAR = 365
+
+
+def model_day(date: dt.date, start: dt.date) -> int:
+    """The model day of a calendar date: model year ``k`` runs from the ``k``-th anniversary of
+    ``start`` and has 365 days, so a dated change always falls in the model year of its
+    calendar year (a 366th day, 30 or 31 December in a leap year, maps to the year's last
+    day). Dates before the start give negative days."""
+    years = date.year - start.year
+    anniversary = _anniversary(start, years)
+    if anniversary > date:
+        years -= 1
+        anniversary = _anniversary(start, years)
+    return DAYS_PER_YEAR * years + min((date - anniversary).days, DAYS_PER_YEAR - 1)
+
+
+def _anniversary(date: dt.date, years: int) -> dt.date:
+    try:
+        return date.replace(year=date.year + years)
+    except ValueError:  # 29 February
+        return date.replace(year=date.year + years, day=28)
 
 
 def metric_rows(year: np.ndarray, name: str, values: np.ndarray, unit: str) -> pd.DataFrame:
@@ -51,8 +73,8 @@ def prepare_services(scenario: Scenario, need: pd.DataFrame, years: np.ndarray,
             for _copy in range(site.count):
                 zone_of.append(plan.zones.index(site.zone))
                 capacity.append(round(site.capacity_per_day))
-                opens.append(float((site.opens - start).days) if site.opens else 0.0)
-                closes.append(float((site.closes - start).days) if site.closes else np.inf)
+                opens.append(float(model_day(site.opens, start)) if site.opens else 0.0)
+                closes.append(float(model_day(site.closes, start)) if site.closes else np.inf)
                 if communities is None:
                     continue
                 if site.communities is None:  # default catchment: its zone's communities
@@ -66,8 +88,8 @@ def prepare_services(scenario: Scenario, need: pd.DataFrame, years: np.ndarray,
             eligible = eligible * shares[None]
         visits = expected_visits_per_day(eligible, section.demand)
         weekdays = np.array([day in section.open_weekdays for day in WEEKDAYS])
-        closure_days = [(d - start).days for d in section.closure_dates
-                        if 0 <= (d - start).days < horizon]
+        closure_days = [model_day(d, start) for d in section.closure_dates
+                        if 0 <= model_day(d, start) < horizon]
         specs.append(ServiceSpec(
             kind=kind, site_zone=np.asarray(zone_of, dtype=np.int64).reshape(-1),
             capacity_per_day=np.asarray(capacity, dtype=np.int64).reshape(-1),
@@ -87,12 +109,12 @@ def prepare_services(scenario: Scenario, need: pd.DataFrame, years: np.ndarray,
             else:
                 cover = coverage(np.arange(len(plan.zones)), zone_elders[y], zone_index,
                                  site_open)
-            open_capacity = capacity_array[site_open] if zone_of else capacity_array
-            typical = float(np.median(open_capacity)) if open_capacity.size else 0.0
+            # the typical site: median capacity of the service's sites, open or not yet
+            typical = float(np.median(capacity_array)) if capacity_array.size else 0.0
             needed = (sites_needed(visits[y], typical, section.max_turned_away_share)
-                      if typical > 0 else np.zeros(len(plan.zones), dtype=int))
+                      if typical > 0 else np.full(len(plan.zones), np.nan))
             open_by_zone = np.bincount(zone_index[site_open], minlength=len(plan.zones))
-            extra = np.maximum(np.asarray(needed) - open_by_zone, 0)
+            extra = np.maximum(np.asarray(needed, dtype=float) - open_by_zone, 0)
             unit_site = "centres" if kind == "day_centre" else "meal points"
             rows += [
                 (year, f"{kind}.coverage_communities", cover["share_of_communities_covered"],
@@ -105,10 +127,10 @@ def prepare_services(scenario: Scenario, need: pd.DataFrame, years: np.ndarray,
                 (year, f"{kind}.sites", int(site_open.sum()), unit_site),
                 (year, f"{kind}.demand_per_day_expected", float(visits[y].sum()),
                  "visits per open day" if kind == "day_centre" else "meals per open day"),
-                (year, f"{kind}.sites_needed", int(np.sum(needed)),
+                (year, f"{kind}.sites_needed", float(np.sum(needed)),
                  f"{unit_site} of median capacity for at most "
                  f"{section.max_turned_away_share:.0%} turned away (Poisson, pooled by zone)"),
-                (year, f"{kind}.extra_sites_needed", int(extra.sum()), unit_site),
+                (year, f"{kind}.extra_sites_needed", float(extra.sum()), unit_site),
             ]
     frame = pd.DataFrame(rows, columns=["year", "metric", "value", "unit"])
     return tuple(specs), frame

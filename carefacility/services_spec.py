@@ -79,7 +79,7 @@ class ServiceSpecSection(Section):
     overflow: Literal["none", "zone"] = Field(
         "zone", description="Whether demand a full site cannot serve goes to other sites of "
         "its zone that day.")
-    max_turned_away_share: Fraction = Field(
+    max_turned_away_share: Annotated[float, Field(gt=0, le=1)] = Field(
         0.05, description="Service level for `sites_needed`: at most this share of demand "
         "turned away [fraction].")
 

@@ -7,11 +7,11 @@ summarises the replications with 95 % confidence intervals.
 
 Conventions
 -----------
-* Model year ``y`` is the 365 days from the simulation's start date plus ``365 y`` days and is
-  labelled with the start date's year plus ``y`` (a start on 1 January makes them calendar
-  years). Dated plan changes fall on ``(date − start).days`` (leap days are not removed, so a
-  change on 1 January 2030 lands a couple of days into model year 2030's label; documented
-  approximation).
+* Model year ``y`` has 365 days and is labelled with the start date's year plus ``y`` (a start
+  on 1 January makes them calendar years). A dated plan change falls in the model year of its
+  calendar date (:func:`carefacility.services_run.model_day`: the ``y``-th anniversary of the
+  start plus the days since, the 366th day of a leap year mapped to the last day), so the plan
+  arithmetic of each year matches the calendar.
 * Demand in model year ``y`` uses the care need of the population on the scenario's report date
   of that calendar year.
 * With one population zone and plan zones, demand is shared by the zones' elderly shares.
@@ -43,7 +43,12 @@ from carefacility.population import PopulationProjection, project_population
 from carefacility.results import RunResult, summarise_replications
 from carefacility.runner import Executor, run_replications
 from carefacility.scenario import Scenario
-from carefacility.services_run import metric_rows, prepare_services, service_kpi_rows
+from carefacility.services_run import (
+    metric_rows,
+    model_day,
+    prepare_services,
+    service_kpi_rows,
+)
 from carefacility.targets import scorecard
 
 __all__ = ["PreparedRun", "initial_residents", "prepare_run", "replicate", "run"]
@@ -134,7 +139,7 @@ def _capacity_timeline(plan: PlanArrays, start: dt.date, n_years: int
                                   np.ndarray, np.ndarray]:
     """Initial capacity, the changes after the start (in days), and yearly mean / year-end."""
     initial = plan.capacity_at(start)
-    changes = [((when - start).days, home, source, target, beds)
+    changes = [(model_day(when, start), home, source, target, beds)
                for when, home, source, target, beds in plan.capacity_changes if when > start]
     mean = np.zeros((n_years, 3))
     year_end = np.zeros((n_years, 3))
@@ -215,7 +220,10 @@ def prepare_run(scenario: Scenario, projection: PopulationProjection | None = No
         counts = _largest_remainder(weights / weights.sum(), state.waiting_list_persons)
         counts = counts.reshape(len(plan.zones), 4)
         waiting = InitialWaitingList.from_counts(counts)
+        # evenly spread waits, handed out in a well-mixed (golden-ratio) order so that no
+        # zone or level gets all the long or all the short waits
         spread = np.linspace(0.0, 2 * state.waiting_list_mean_wait_days, waiting.size)
+        spread = spread[np.argsort((np.arange(waiting.size) * 0.6180339887498949) % 1.0)]
         waiting = InitialWaitingList(zone=waiting.zone, level=waiting.level, waited_days=spread)
 
     eligible = {}
@@ -347,7 +355,8 @@ def replicate(prepared: PreparedRun, seed: int, replication: int) -> pd.DataFram
             rate = np.where(prepared.capacity_mean[:, t] > 0,
                             occupied / prepared.capacity_mean[:, t], np.nan)
         rows += [metric_rows(years, f"occupied_beds.{bed_type}", occupied, "beds"),
-                 metric_rows(years, f"occupancy.{bed_type}", rate, "fraction"),
+                 metric_rows(years, f"occupancy.{bed_type}", rate,
+                             "occupied / beds in force (above 1 while closed beds empty)"),
                  metric_rows(years, f"admissions.{bed_type}",
                               result.admissions_by_bed_type[:, t], "persons per year")]
     for index, level in enumerate(LEVEL_NAMES):
@@ -400,7 +409,7 @@ def run(scenario: Scenario, *, replications: int | None = None, seed: int | None
     simulation = scenario.spec.simulation
     if simulation is None:
         raise ValueError(f"{scenario.file}: `carefacility run` needs a `simulation` section")
-    replications = replications or simulation.replications
+    replications = simulation.replications if replications is None else replications
     seed = simulation.seed if seed is None else seed
     prepared = prepare_run(scenario, projection)
     per_replication = run_replications(replicate, prepared, replications=replications,

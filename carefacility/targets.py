@@ -55,9 +55,11 @@ _UNITS = {
     "share_admitted_within_threshold": "beds (pooled M/M/c estimate)",
     "wait_p95_days": "days", "wait_mean_days": "days", "waiting_list_year_end": "persons",
     "dependent_in_general_beds": "persons",
-    "day_centre.coverage_communities": "communities without a centre",
+    "day_centre.coverage_communities": "communities (zones without communities_csv) "
+                                       "without a centre",
     "day_centre.coverage_elders": "share of elders",
-    "meal_point.coverage_communities": "communities without a meal point",
+    "meal_point.coverage_communities": "communities (zones without communities_csv) "
+                                       "without a meal point",
     "meal_point.coverage_elders": "share of elders",
     "day_centre.sites": "centres", "meal_point.sites": "meal points",
     "day_centre.turned_away_share": "share of visits",
@@ -85,7 +87,8 @@ class TargetSpec(Section):
 
 
 def target_problems(targets: list[TargetSpec], population_basis: str, first_year: int,
-                    last_year: int) -> list[tuple[tuple[str | int, ...], str]]:
+                    last_year: int, services: set[str] | None = None
+                    ) -> list[tuple[tuple[str | int, ...], str]]:
     """Problems pydantic cannot see: unknown metrics, years outside the run, basis mismatch.
 
     Returns
@@ -105,6 +108,10 @@ def target_problems(targets: list[TargetSpec], population_basis: str, first_year
             hint = f' (did you mean "{close[0]}"?)' if close else ""
             problems.append(((index, "metric"), f"unknown metric {target.metric!r}{hint}; "
                              f"allowed: {', '.join(TARGET_METRICS)}"))
+        service = target.metric.split(".")[0]
+        if service in {"day_centre", "meal_point"} and service not in (services or set()):
+            problems.append(((index, "metric"), f"{target.metric} needs "
+                             f"services.{service}s in the scenario"))
         start = target.from_year if target.from_year is not None else first_year
         end = target.to_year if target.to_year is not None else last_year
         for key, year in (("from_year", target.from_year), ("to_year", target.to_year)):
@@ -145,9 +152,13 @@ def _shortfall(metric: str, comparison: str, threshold: float, mean: float,
         return 0.0
     beds = year_kpis.get("beds", math.nan)
     if metric == "nursing_share":
-        return float(math.ceil(threshold * beds - year_kpis.get("beds.nursing", math.nan)))
+        # nursing beds to convert from general ones (adding new nursing beds would need
+        # (share × beds − nursing) / (1 − share))
+        needed = threshold * beds - year_kpis.get("beds.nursing", math.nan)
+        return float(math.ceil(needed - 1e-9))
     if metric == "beds_per_1000_60plus":
-        return float(math.ceil(threshold * year_kpis.get("pop_60plus", math.nan) / 1000 - beds))
+        return float(math.ceil(threshold * year_kpis.get("pop_60plus", math.nan) / 1000 - beds
+                               - 1e-9))
     if metric in {"beds", "beds.nursing", "beds.dementia", "day_centre.sites",
                   "meal_point.sites"}:
         return float(math.ceil(gap))
