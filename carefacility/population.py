@@ -13,8 +13,9 @@ midpoints of their periods (a WPP period "2020-2025" runs 1 July 2020 - 30 June 
 flat outside, then lowered by the improvement rate beyond the last period; TFR, sex ratio at birth
 and the net migration total are interpolated linearly between the years given (a year ``Y``
 meaning 1 January of ``Y``); tables by year (fertility age patterns, ASFR, migration counts by
-age) use the latest year at or before the step's midpoint, else the first. The population on a report
-date (31 December or 1 July) is interpolated linearly between the two projection steps around it.
+age) use the latest year at or before the step's midpoint, else the first. The population on a
+report date (31 December or 1 July) is interpolated linearly between the two projection steps
+around it.
 """
 
 from __future__ import annotations
