@@ -43,6 +43,7 @@ from carefacility.scenario_inputs import GroupedTable, PopulationInputs, decimal
 __all__ = [
     "MORTALITY_SENSITIVITY",
     "PopulationProjection",
+    "anniversary",
     "project_population",
     "report_times",
     "with_mortality_range",
@@ -279,7 +280,7 @@ def project_population(inputs: PopulationInputs) -> PopulationProjection:
                                 inputs.report_date, mx_single=mx_single[1:][step])
 
 
-def _anniversary(date: dt.date, years: int) -> dt.date:
+def anniversary(date: dt.date, years: int) -> dt.date:
     """``date`` plus whole years (29 February falls back to 28 February)."""
     try:
         return date.replace(year=date.year + years)
@@ -317,7 +318,7 @@ def _components(result: object, base_date: dt.date, zones: list[str]) -> pd.Data
     deaths = result.deaths  # type: ignore[attr-defined]
     migration = result.net_migration  # type: ignore[attr-defined]
     n_steps, _n_zones = births.shape[:2]
-    starts = [_anniversary(base_date, k) for k in range(n_steps)]
+    starts = [anniversary(base_date, k) for k in range(n_steps)]
     index = pd.MultiIndex.from_product([starts, zones, list(SEXES)],
                                        names=["step_start", "zone", "sex"])
     totals = population.sum(axis=-1)

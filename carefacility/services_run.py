@@ -17,6 +17,7 @@ from carefacility.community_demand import eligible_persons, expected_visits_per_
 from carefacility.coverage import coverage, sites_needed
 from carefacility.des.community import ServiceReplicationResult
 from carefacility.des.community_spec import ServiceSpec
+from carefacility.population import anniversary
 from carefacility.scenario import Scenario
 from carefacility.services_spec import WEEKDAYS
 
@@ -31,18 +32,11 @@ def model_day(date: dt.date, start: dt.date) -> int:
     calendar year (a 366th day, 30 or 31 December in a leap year, maps to the year's last
     day). Dates before the start give negative days."""
     years = date.year - start.year
-    anniversary = _anniversary(start, years)
-    if anniversary > date:
+    year_start = anniversary(start, years)
+    if year_start > date:
         years -= 1
-        anniversary = _anniversary(start, years)
-    return DAYS_PER_YEAR * years + min((date - anniversary).days, DAYS_PER_YEAR - 1)
-
-
-def _anniversary(date: dt.date, years: int) -> dt.date:
-    try:
-        return date.replace(year=date.year + years)
-    except ValueError:  # 29 February
-        return date.replace(year=date.year + years, day=28)
+        year_start = anniversary(start, years)
+    return DAYS_PER_YEAR * years + min((date - year_start).days, DAYS_PER_YEAR - 1)
 
 
 def metric_rows(year: np.ndarray, name: str, values: np.ndarray, unit: str) -> pd.DataFrame:
