@@ -150,10 +150,12 @@ class WaitingList:
                 out[self.class_level[cls]] += n
         return out
 
-    def _earliest(self, key: int, group: list[int]) -> Person | None:
+    @staticmethod
+    def _earliest_head(queues: list[deque[Person]], counts: list[int], group: list[int]
+                       ) -> Person | None:
+        """Earliest waiting head among the non-empty queues of ``group``, dropping the
+        cancelled entries (applicants who left) found at the heads."""
         best = None
-        counts = self.count[key]
-        queues = self.queues[key]
         for cls in group:
             if counts[cls]:
                 queue = queues[cls]
@@ -165,20 +167,13 @@ class WaitingList:
                     best = head
         return best
 
+    def _earliest(self, key: int, group: list[int]) -> Person | None:
+        return self._earliest_head(self.queues[key], self.count[key], group)
+
     def _earliest_elsewhere(self, group: list[int]) -> Person | None:
         """Earliest applicant of ``group`` in any zone; called only when the bed's own zone has
         nobody in these classes, so it is the earliest in the *other* zones."""
-        best = None
-        for cls in group:
-            if self.class_total[cls]:
-                queue = self.everywhere[cls]
-                head = queue[0]
-                while not head.waiting:
-                    queue.popleft()
-                    head = queue[0]
-                if best is None or head.arrival_day < best.arrival_day:
-                    best = head
-        return best
+        return self._earliest_head(self.everywhere, self.class_total, group)
 
     def pop_for_bed(self, zone: int, bed_type: int) -> Person | None:
         """Remove and return the applicant who gets a freed ``bed_type`` bed in ``zone``."""
