@@ -20,7 +20,7 @@ import time
 import ciw
 import numpy as np
 
-from carefacility.des import BedSpec, StayDistribution, simulate
+from carefacility.beds import BedSpec, StayDistribution, simulate
 
 UTILISATION = 0.95
 MIN_ADMISSIONS = 200_000

@@ -25,8 +25,8 @@ import tracemalloc
 
 import numpy as np
 
-from carefacility.des.community import simulate_services
-from carefacility.des.community_spec import DAYS_PER_YEAR, ServiceSpec
+from carefacility.services.engine import simulate_services
+from carefacility.services.engine_spec import DAYS_PER_YEAR, ServiceSpec
 
 N_ZONES = 200
 N_YEARS = 15

@@ -22,7 +22,7 @@ import tracemalloc
 
 import numpy as np
 
-from carefacility.des import BedSpec, InitialWaitingList, simulate
+from carefacility.beds import BedSpec, InitialWaitingList, simulate
 
 N_ZONES = 12
 N_HOMES = 60

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from carefacility.demography import (
+from carefacility.population import (
     N_AGES,
     SEXES,
     apply_mortality_improvement,
@@ -71,7 +71,7 @@ def build_scenario_inputs(seed: int = 20240601):
     WPP 2024 death rates by period, a TFR path and a migration total (end-to-end timing)."""
     import datetime as dt
 
-    from carefacility.scenario_inputs import GroupedTable, PopulationInputs, TimePath
+    from carefacility.population.inputs import GroupedTable, PopulationInputs, TimePath
 
     rng = np.random.default_rng(seed)
     table = read_reference_csv("china_wpp2024_mx5_all_periods.csv")
@@ -120,7 +120,7 @@ def main() -> int:
         f"projection {N_ZONES} zones x 2 sexes x {N_AGES} ages x {N_YEARS} years: "
         f"{best:.4f} s (target < {TARGET_SECONDS:g} s)"
     )
-    from carefacility.population import project_population
+    from carefacility.population.projection import project_population
 
     inputs = build_scenario_inputs()
     project_population(inputs)  # warm-up

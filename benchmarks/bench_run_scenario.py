@@ -15,8 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from carefacility.scenario import load_scenario
-from carefacility.simulation import prepare_run, replicate
+from carefacility.runner.simulation import prepare_run, replicate
+from carefacility.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 2.0

@@ -1,7 +1,68 @@
 """carefacility — elderly-care capacity planning.
 
 Project the elderly population, turn it into care need, and simulate a plan's care beds and
-community services against that need.
+community services against that need::
+
+    import carefacility as cf
+
+    scenario = cf.load_scenario("scenarios/xicheng.yaml")
+    projection = cf.project(scenario)
+    result = cf.run(scenario, replications=20, seed=1)
+    cf.write_report(result, "out/xicheng")
+    cf.plots.elderly_trend(projection.elderly)   # every chart returns its Axes
+
+The package is laid out as the pipeline: ``scenario`` (the file) → ``population`` → ``need`` →
+``beds`` / ``services`` → ``targets`` → ``run`` → ``report``, with ``queueing`` (closed forms)
+and ``base`` (located errors, YAML and tables, random streams) beneath them.
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from carefacility._version import __version__
+
+if TYPE_CHECKING:
+    from carefacility.api import load_scenario, project, run, write_report
+    from carefacility.population.projection import PopulationProjection
+    from carefacility.report import plots
+    from carefacility.runner.results import RunResult
+    from carefacility.scenario.loader import Scenario
+
+__all__ = [
+    "PopulationProjection",
+    "RunResult",
+    "Scenario",
+    "__version__",
+    "load_scenario",
+    "plots",
+    "project",
+    "run",
+    "write_report",
+]
+
+_PUBLIC = {
+    "load_scenario": "carefacility.api",
+    "project": "carefacility.api",
+    "run": "carefacility.api",
+    "write_report": "carefacility.api",
+    "PopulationProjection": "carefacility.population.projection",
+    "RunResult": "carefacility.runner.results",
+    "Scenario": "carefacility.scenario.loader",
+    "plots": "carefacility.report.plots",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # the public face is imported on first use, so `import carefacility` (and the CLI's --help)
+    # does not load pandas, scipy and matplotlib
+    if name in _PUBLIC:
+        import importlib
+
+        module = importlib.import_module(_PUBLIC[name])
+        return module if module.__name__.endswith(f".{name}") else getattr(module, name)
+    raise AttributeError(f"module 'carefacility' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

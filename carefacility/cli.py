@@ -12,9 +12,9 @@ from pathlib import Path
 
 import click
 
-from carefacility import __version__
-from carefacility.errors import ScenarioError
-from carefacility.outputs import OutputFolderError
+from carefacility._version import __version__
+from carefacility.base.errors import ScenarioError
+from carefacility.report.output_folder import OutputFolderError
 
 EXIT_BAD_INPUT = 2
 
@@ -34,7 +34,7 @@ def main() -> None:
 @click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
 def validate(scenario_file: Path) -> None:
     """Check SCENARIO_FILE and its tables; print every problem as file:line:col."""
-    from carefacility.scenario import validate_scenario
+    from carefacility.scenario.loader import validate_scenario
 
     scenario, problems = validate_scenario(scenario_file)
     if problems:
@@ -46,7 +46,7 @@ def validate(scenario_file: Path) -> None:
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of scenario files (for editor completion and checks)."""
-    from carefacility.scenario import json_schema
+    from carefacility.scenario.loader import json_schema
 
     click.echo(json_schema())
 
@@ -60,9 +60,9 @@ def schema() -> None:
 @click.option("--force", is_flag=True, help="Write into a folder that holds other files.")
 def project(scenario_file: Path, out_dir: Path, lang: str, force: bool) -> None:
     """Project the population of SCENARIO_FILE; write tables and charts to --out."""
-    from carefacility.population import project_population, with_mortality_range
-    from carefacility.report import write_population_outputs
-    from carefacility.scenario import load_scenario
+    from carefacility.population.projection import project_population, with_mortality_range
+    from carefacility.report.writer import write_population_outputs
+    from carefacility.scenario.loader import load_scenario
 
     started = time.perf_counter()
     try:
@@ -105,10 +105,10 @@ def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int 
         executor: str, workers: int | None, dask_address: str | None, lang: str,
         force: bool) -> None:
     """Simulate the plan of SCENARIO_FILE against its care need; write KPIs with 95 % CIs."""
-    from carefacility.population import project_population, with_mortality_range
-    from carefacility.report import write_report
-    from carefacility.scenario import load_scenario
-    from carefacility.simulation import run as run_scenario
+    from carefacility.population.projection import project_population, with_mortality_range
+    from carefacility.report.writer import write_report
+    from carefacility.runner.simulation import run as run_scenario
+    from carefacility.scenario.loader import load_scenario
 
     try:
         scenario = load_scenario(scenario_file)
@@ -144,7 +144,7 @@ def report(directory: Path, lang: str, force: bool) -> None:
 
     Nothing is simulated again; a failure leaves DIRECTORY unchanged.
     """
-    from carefacility.report import rebuild_report
+    from carefacility.report.writer import rebuild_report
 
     started = time.perf_counter()
     try:

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from carefacility.scenario import load_scenario
-from carefacility.simulation import run
+from carefacility.runner.simulation import run
+from carefacility.scenario.loader import load_scenario
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
 

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from carefacility.population import _qx_to_mx, project_population
-from carefacility.scenario import load_scenario, validate_scenario
-from carefacility.services_run import model_day
-from carefacility.simulation import prepare_run, replicate
+from carefacility.population.projection import _qx_to_mx, project_population
+from carefacility.runner.services import model_day
+from carefacility.runner.simulation import prepare_run, replicate
+from carefacility.scenario.loader import load_scenario, validate_scenario
 
 PLAN = """
 plan:
@@ -118,7 +118,7 @@ def test_more_located_errors(write_scenario, minimal: str, addition: str, field:
 
 
 def test_occupancy_above_one_keeps_its_interval() -> None:
-    from carefacility.results import summarise_replications
+    from carefacility.runner.results import summarise_replications
 
     frame = pd.DataFrame({"replication": range(3), "year": 2021, "metric": "occupancy.general",
                           "value": [1.6, 1.7, 1.75],

@@ -1,0 +1,156 @@
+"""The public face: load a scenario, project its population, run its plan, write the report.
+
+These four functions are what the command line calls and what a notebook needs::
+
+    import carefacility as cf
+
+    scenario = cf.load_scenario("scenarios/xicheng.yaml")
+    result = cf.run(scenario, replications=20, seed=1)
+    result.kpis                 # year, metric, mean, ci_low, ci_high, unit, replications
+    result.scorecard            # one row per target and year
+    cf.write_report(result, "out/xicheng", lang="zh")
+
+Each stage's own functions stay available in its subpackage (``carefacility.population``,
+``carefacility.need``, ``carefacility.beds``, ...) for those who enter the pipeline midway.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from carefacility.population.projection import (
+    PopulationProjection,
+    project_population,
+    with_mortality_range,
+)
+from carefacility.runner.executors import Executor
+from carefacility.runner.results import RunResult
+from carefacility.runner.simulation import run as _run
+from carefacility.scenario.loader import Scenario
+from carefacility.scenario.loader import load_scenario as _load_scenario
+
+__all__ = ["load_scenario", "project", "run", "write_report"]
+
+Lang = Literal["en", "zh"]
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, validate and resolve a scenario file with every table it names.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The scenario's YAML file; table paths in it are relative to the file.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    carefacility.base.errors.ScenarioError
+        Listing every problem as ``file:line:col: field: given, allowed``.
+    """
+    return _load_scenario(path)
+
+
+def _as_scenario(scenario: Scenario | str | Path) -> Scenario:
+    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+
+
+def project(scenario: Scenario | str | Path, *, mortality_range: bool = True
+            ) -> PopulationProjection:
+    """Project the scenario's population to its horizon year.
+
+    Parameters
+    ----------
+    scenario : Scenario or path
+        A loaded scenario or its file.
+    mortality_range : bool
+        Also project with death rates 10 % lower and higher (the sensitivity band of the
+        60+ and 80+ chart, an ASSUMPTION; see
+        :func:`carefacility.population.projection.with_mortality_range`).
+
+    Returns
+    -------
+    PopulationProjection
+        ``population`` (year, zone, age, sex, population), ``elderly`` (60+ and 80+ by year)
+        and the components of change, all as DataFrames.
+    """
+    scenario = _as_scenario(scenario)
+    projection = project_population(scenario.population)
+    if mortality_range:
+        projection = with_mortality_range(scenario.population, projection)
+    return projection
+
+
+def run(scenario: Scenario | str | Path, *, replications: int | None = None,
+        seed: int | None = None, executor: Executor = "processes", workers: int | None = None,
+        dask_address: str | None = None) -> RunResult:
+    """Simulate the scenario's plan against its care need, many replications.
+
+    Parameters
+    ----------
+    scenario : Scenario or path
+        A scenario with ``plan`` and ``simulation`` sections.
+    replications, seed : int, optional
+        Override ``simulation.replications`` / ``simulation.seed``.
+    executor : {"processes", "serial", "dask"}
+        Where replications run; the numbers do not depend on it.
+    workers : int, optional
+        Worker processes (default: all CPUs).
+    dask_address : str, optional
+        A Dask scheduler's address; by default a local cluster on 127.0.0.1.
+
+    Returns
+    -------
+    RunResult
+        ``kpis`` (means with 95 % CIs over replications), ``per_replication``, ``scorecard``,
+        the deterministic ``tables``, ``metadata``, and the ``scenario`` and ``projection``
+        it came from.
+    """
+    scenario = _as_scenario(scenario)
+    if scenario.plan is None or scenario.spec.simulation is None:
+        raise ValueError(f"{scenario.file}: no `plan` and `simulation` sections; "
+                         "carefacility.project projects the population alone")
+    projection = project(scenario)
+    return _run(scenario, replications=replications, seed=seed, executor=executor,
+                workers=workers, dask_address=dask_address, projection=projection)
+
+
+def write_report(result: RunResult | PopulationProjection, out_dir: str | Path, *,
+                 lang: Lang = "en", title: str | None = None, force: bool = False
+                 ) -> list[Path]:
+    """Write a run's (or a projection's) tables, charts, workbook and report into a folder.
+
+    The write is staged: a failure leaves an earlier folder as it was.
+
+    Parameters
+    ----------
+    result : RunResult or PopulationProjection
+        What :func:`run` or :func:`project` returned.
+    out_dir : str or pathlib.Path
+        The output folder (created if missing).
+    lang : {"en", "zh"}
+        Language of the report and chart labels.
+    title : str, optional
+        Title of the report and charts (default: the scenario's name).
+    force : bool
+        Write into a folder that holds files carefacility did not write.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    from carefacility.report.writer import write_population_outputs
+    from carefacility.report.writer import write_report as _write_report
+
+    if isinstance(result, PopulationProjection):
+        return write_population_outputs(result, out_dir, title=title or "", lang=lang,
+                                        force=force)
+    scenario = result.scenario
+    return _write_report(result, out_dir, projection=result.projection, scenario=scenario,
+                         title=title or (scenario.name if scenario is not None else None),
+                         lang=lang, force=force)

@@ -1,0 +1,127 @@
+"""Applicants arriving in one period, drawn at once (vectorised) rather than one event each.
+
+Arrivals are a non-homogeneous Poisson process, constant within a model year: for each zone and
+care level the count in a period is Poisson(rate × length) and the times are independent
+uniforms, sorted. Everything an applicant carries is drawn here, each kind from its own stream
+and period, so that changing one input (say a withdrawal rate) leaves the others' random numbers
+unchanged (common random numbers across scenarios):
+
+- ``arrivals.<period>``: counts and times;
+- ``arrivals.attributes.<period>``: aged 80+ and low-income flags;
+- ``waiting_list.exits.<period>``: time until the applicant would die or withdraw while waiting
+  (a unit exponential over the total exit rate) and which of the two it would be;
+- ``stays.<period>``: length of stay, when the spec has a ``stay_distribution``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from carefacility.base.streams import stream
+from carefacility.beds.engine_spec import BedSpec
+from carefacility.beds.stays import sample_stays
+
+__all__ = ["ArrivalBatch", "draw_arrivals", "draw_exits"]
+
+
+@dataclass(frozen=True, eq=False)
+class ArrivalBatch:
+    """Applicants of one period, sorted by arrival time.
+
+    Attributes
+    ----------
+    arrival_day : numpy.ndarray of float
+        Arrival time [day].
+    zone, level : numpy.ndarray of int
+        Zone and care level.
+    age_80plus, low_income : numpy.ndarray of bool
+        Attributes.
+    patience_days : numpy.ndarray of float
+        Time until death or withdrawal if still waiting [day] (``inf`` when both rates are 0).
+    dies_waiting : numpy.ndarray of bool
+        True if that exit would be a death, False if a withdrawal.
+    stay_days : numpy.ndarray of float or None
+        Length of stay [day] when the spec has a ``stay_distribution``.
+    """
+
+    arrival_day: NDArray[np.float64]
+    zone: NDArray[np.int64]
+    level: NDArray[np.int64]
+    age_80plus: NDArray[np.bool_]
+    low_income: NDArray[np.bool_]
+    patience_days: NDArray[np.float64]
+    dies_waiting: NDArray[np.bool_]
+    stay_days: NDArray[np.float64] | None
+
+    @property
+    def size(self) -> int:
+        """Number of applicants."""
+        return int(self.arrival_day.size)
+
+
+def draw_exits(
+    spec: BedSpec, levels: NDArray[np.int64], rng: np.random.Generator
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Draw waiting-list exit clocks: patience [day] and whether the exit is a death."""
+    death = spec.waiting_death_rate_per_day[levels]
+    total = death + spec.withdrawal_rate_per_day[levels]
+    unit = rng.standard_exponential(levels.size)
+    choice = rng.uniform(size=levels.size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        patience = np.where(total > 0, unit / total, np.inf)
+        dies = choice * total < death
+    return patience, dies
+
+
+def draw_arrivals(
+    spec: BedSpec,
+    seed: int,
+    replication: int,
+    period: str,
+    rate_year: int,
+    start_day: float,
+    end_day: float,
+) -> ArrivalBatch:
+    """Draw all applicants arriving in ``[start_day, end_day)``.
+
+    Parameters
+    ----------
+    spec : BedSpec
+        The simulation spec.
+    seed, replication : int
+        Identify the replication's streams.
+    period : str
+        Stream suffix of the period, e.g. ``"year-3"`` or ``"warmup"``.
+    rate_year : int
+        Model year whose rates and shares apply.
+    start_day, end_day : float
+        Period bounds [day].
+    """
+    rates = spec.arrival_rate_per_day[rate_year]  # (zones, levels)
+    n_zones, n_levels = rates.shape
+    rng = stream(seed, replication, f"arrivals.{period}")
+    counts = rng.poisson(rates.reshape(-1) * (end_day - start_day))
+    cells = np.repeat(np.arange(n_zones * n_levels), counts)
+    times = start_day + rng.uniform(size=cells.size) * (end_day - start_day)
+    order = np.argsort(times, kind="stable")
+    times = times[order]
+    cells = cells[order]
+    zone = cells // n_levels
+    level = cells % n_levels
+
+    rng = stream(seed, replication, f"arrivals.attributes.{period}")
+    old = rng.uniform(size=cells.size) < spec.share_80plus[rate_year].reshape(-1)[cells]
+    poor = rng.uniform(size=cells.size) < spec.share_low_income[rate_year].reshape(-1)[cells]
+
+    patience, dies = draw_exits(
+        spec, level, stream(seed, replication, f"waiting_list.exits.{period}")
+    )
+    stays = None
+    if spec.stay_distribution is not None:
+        stays = sample_stays(
+            spec.stay_distribution, level, stream(seed, replication, f"stays.{period}")
+        )
+    return ArrivalBatch(times, zone, level, old, poor, patience, dies, stays)

@@ -1,0 +1,323 @@
+"""Yearly monitors of one replication and the result object they produce.
+
+Counters are plain Python lists indexed by *slot*: slot 0 is the warm-up, slot ``y + 1`` is
+model year ``y``, and a last slot catches nothing but the closing boundary. Only model years
+reach the result.
+
+Time-weighted means use an integral that needs no "time of last change": when a quantity
+changes by ``δ`` at time ``s`` inside a period ending at ``e``, ``δ (e - s)`` is added to the
+period's area, and at the start of a period its area starts at ``value × length``. The mean is
+the area over the period length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from carefacility.beds.engine_spec import BED_TYPES, DAYS_PER_YEAR, LEVELS
+
+__all__ = ["BedReplicationResult", "Monitor"]
+
+_N_LEVELS = len(LEVELS)
+_N_TYPES = len(BED_TYPES)
+
+
+def _zeros(n_slots: int, *inner: int) -> list[Any]:
+    if not inner:
+        return [0] * n_slots
+    return [_zeros(inner[0], *inner[1:]) for _ in range(n_slots)]
+
+
+class Monitor:
+    """Accumulators written by the engine (public attributes, updated in place).
+
+    Parameters
+    ----------
+    n_years, n_homes : int
+        Sizes.
+    """
+
+    def __init__(self, n_years: int, n_homes: int) -> None:
+        n = n_years + 2
+        self.n_years = n_years
+        self.arrivals = _zeros(n, _N_LEVELS)
+        self.admissions = _zeros(n, _N_LEVELS)
+        self.admissions_by_bed_type = _zeros(n, _N_TYPES)
+        self.admissions_by_home = _zeros(n, n_homes, _N_TYPES)
+        self.blocked = _zeros(n, _N_LEVELS)
+        self.deaths_while_waiting = _zeros(n, _N_LEVELS)
+        self.withdrawals = _zeros(n, _N_LEVELS)
+        self.deaths_in_care = _zeros(n, _N_LEVELS)
+        self.discharges = _zeros(n, _N_LEVELS)
+        self.level_changes = _zeros(n)
+        self.transfers = _zeros(n, _N_TYPES)
+        # time-weighted areas [bed-days, person-days]
+        self.occupied_area = [[0.0] * _N_TYPES for _ in range(n)]
+        self.occupied_area_by_home = [[[0.0] * _N_TYPES for _ in range(n_homes)] for _ in range(n)]
+        self.waiting_area = [0.0] * n
+        self.dependent_in_general_area = [0.0] * n
+        self.period_days = [float(DAYS_PER_YEAR)] * n
+        # snapshots at the end of each slot
+        self.waiting_at_end = _zeros(n, _N_LEVELS)
+        self.transfer_queue_at_end = _zeros(n)
+        self.capacity_at_end = _zeros(n, _N_TYPES)
+        self.occupied_at_end = _zeros(n, _N_TYPES)
+        # one entry per admission
+        self.wait_days: list[float] = []
+        self.wait_slot: list[int] = []
+        self.wait_level: list[int] = []
+        self.wait_bed_type: list[int] = []
+
+    def result(
+        self, *, seed: int, replication: int, first_year: int, wait_threshold_days: float
+    ) -> BedReplicationResult:
+        """Build the result of model years ``0 .. n_years - 1``."""
+        years = slice(1, self.n_years + 1)
+
+        def counts(values: list[Any]) -> NDArray[np.int64]:
+            return np.asarray(values[years], dtype=np.int64)
+
+        period = np.asarray(self.period_days[years], dtype=float)
+        occupied = np.asarray(self.occupied_area[years]) / period[:, None]
+        occupied_home = np.asarray(self.occupied_area_by_home[years]) / period[:, None, None]
+        slot = np.asarray(self.wait_slot, dtype=np.int64)
+        keep = (slot >= 1) & (slot <= self.n_years)
+        wait = np.asarray(self.wait_days, dtype=float)[keep]
+        year = slot[keep] - 1
+        order = np.argsort(year, kind="stable")
+        wait, year = wait[order], year[order]
+        level = np.asarray(self.wait_level, dtype=np.int64)[keep][order]
+        bed_type = np.asarray(self.wait_bed_type, dtype=np.int64)[keep][order]
+        stats = np.full((5, self.n_years), np.nan)
+        bounds = np.searchsorted(year, np.arange(self.n_years + 1))
+        for y in range(self.n_years):
+            chunk = wait[bounds[y] : bounds[y + 1]]
+            if chunk.size:
+                stats[0, y] = chunk.mean()
+                stats[1:4, y] = np.quantile(chunk, [0.5, 0.9, 0.95])
+                stats[4, y] = np.mean(chunk <= wait_threshold_days)
+        return BedReplicationResult(
+            seed=seed,
+            replication=replication,
+            first_year=first_year,
+            wait_threshold_days=wait_threshold_days,
+            arrivals=counts(self.arrivals),
+            admissions=counts(self.admissions),
+            admissions_by_bed_type=counts(self.admissions_by_bed_type),
+            admissions_by_home=counts(self.admissions_by_home),
+            blocked=counts(self.blocked),
+            deaths_while_waiting=counts(self.deaths_while_waiting),
+            withdrawals=counts(self.withdrawals),
+            deaths_in_care=counts(self.deaths_in_care),
+            discharges=counts(self.discharges),
+            level_changes=counts(self.level_changes),
+            transfers=counts(self.transfers),
+            mean_occupied_beds=occupied,
+            mean_occupied_beds_by_home=occupied_home,
+            mean_waiting=np.asarray(self.waiting_area[years]) / period,
+            waiting_at_year_end=counts(self.waiting_at_end),
+            mean_dependent_in_general_beds=np.asarray(self.dependent_in_general_area[years])
+            / period,
+            transfer_queue_at_year_end=counts(self.transfer_queue_at_end),
+            capacity_at_year_end=counts(self.capacity_at_end),
+            occupied_at_year_end=counts(self.occupied_at_end),
+            mean_wait_days=stats[0],
+            wait_p50_days=stats[1],
+            wait_p90_days=stats[2],
+            wait_p95_days=stats[3],
+            share_admitted_within_threshold=stats[4],
+            admitted_wait_days=wait,
+            admitted_year=year,
+            admitted_level=level,
+            admitted_bed_type=bed_type,
+        )
+
+
+# metric name -> (breakdown, unit); breakdown is the meaning of the axes after "year".
+_METRICS: dict[str, tuple[tuple[str, ...], str]] = {
+    "arrivals": (("level",), "persons"),
+    "admissions": (("level",), "persons"),
+    "admissions_by_bed_type": (("bed_type",), "persons"),
+    "admissions_by_home": (("home", "bed_type"), "persons"),
+    "blocked": (("level",), "persons"),
+    "deaths_while_waiting": (("level",), "persons"),
+    "withdrawals": (("level",), "persons"),
+    "deaths_in_care": (("level",), "persons"),
+    "discharges": (("level",), "persons"),
+    "level_changes": ((), "events"),
+    "transfers": (("bed_type",), "persons"),
+    "mean_occupied_beds": (("bed_type",), "beds"),
+    "mean_occupied_beds_by_home": (("home", "bed_type"), "beds"),
+    "mean_waiting": ((), "persons"),
+    "waiting_at_year_end": (("level",), "persons"),
+    "mean_dependent_in_general_beds": ((), "persons"),
+    "transfer_queue_at_year_end": ((), "persons"),
+    "capacity_at_year_end": (("bed_type",), "beds"),
+    "occupied_at_year_end": (("bed_type",), "beds"),
+    "mean_wait_days": ((), "days"),
+    "wait_p50_days": ((), "days"),
+    "wait_p90_days": ((), "days"),
+    "wait_p95_days": ((), "days"),
+    "share_admitted_within_threshold": ((), "share"),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class BedReplicationResult:
+    """Yearly outputs of one replication; every array's first axis is the model year.
+
+    Level axes follow ``LEVELS``, bed-type axes ``BED_TYPES``, home axes the spec's homes.
+
+    Attributes
+    ----------
+    seed, replication : int
+        Identify the replication.
+    first_year : int
+        Calendar year of model year 0.
+    wait_threshold_days : float
+        ``T`` of ``share_admitted_within_threshold`` [day].
+    arrivals, admissions, blocked : (n_years, 4) int
+        Applicants arriving, admitted to a bed, and lost because no bed was free and the
+        waiting list was full (``max_waiting``) [persons/year].
+    admissions_by_bed_type : (n_years, 3) int
+        Admissions by bed type [persons/year].
+    admissions_by_home : (n_years, n_homes, 3) int
+        Admissions by home and bed type [persons/year].
+    deaths_while_waiting, withdrawals : (n_years, 4) int
+        Waiting applicants who died or withdrew [persons/year].
+    deaths_in_care, discharges : (n_years, 4) int
+        Residents who died in care or left alive, by level at exit [persons/year].
+    level_changes : (n_years,) int
+        Care-level changes of residents [events/year].
+    transfers : (n_years, 3) int
+        Residents moved to another bed, by destination bed type [persons/year].
+    mean_occupied_beds : (n_years, 3) float
+        Time-weighted mean occupied beds by type [beds].
+    mean_occupied_beds_by_home : (n_years, n_homes, 3) float
+        The same per home [beds].
+    mean_waiting : (n_years,) float
+        Time-weighted mean waiting-list length [persons].
+    waiting_at_year_end : (n_years, 4) int
+        Waiting list at year end by level [persons].
+    mean_dependent_in_general_beds : (n_years,) float
+        Time-weighted mean of dependent or dementia residents in general beds [persons].
+    transfer_queue_at_year_end : (n_years,) int
+        Residents waiting for a transfer at year end [persons].
+    capacity_at_year_end, occupied_at_year_end : (n_years, 3) int
+        Beds and occupied beds by type at year end [beds] (occupied may exceed capacity while
+        closed beds are still occupied).
+    mean_wait_days, wait_p50_days, wait_p90_days, wait_p95_days : (n_years,) float
+        Mean and quantiles of the waits of applicants admitted in the year [day]; NaN when
+        nobody was admitted.
+    share_admitted_within_threshold : (n_years,) float
+        Share of those admitted in the year whose wait was ≤ ``wait_threshold_days`` [-].
+    admitted_wait_days, admitted_year, admitted_level, admitted_bed_type : (n_admissions,)
+        One entry per admission in the reported years, sorted by year (stable) [day, -, -, -].
+    """
+
+    seed: int
+    replication: int
+    first_year: int
+    wait_threshold_days: float
+    arrivals: NDArray[np.int64]
+    admissions: NDArray[np.int64]
+    admissions_by_bed_type: NDArray[np.int64]
+    admissions_by_home: NDArray[np.int64]
+    blocked: NDArray[np.int64]
+    deaths_while_waiting: NDArray[np.int64]
+    withdrawals: NDArray[np.int64]
+    deaths_in_care: NDArray[np.int64]
+    discharges: NDArray[np.int64]
+    level_changes: NDArray[np.int64]
+    transfers: NDArray[np.int64]
+    mean_occupied_beds: NDArray[np.float64]
+    mean_occupied_beds_by_home: NDArray[np.float64]
+    mean_waiting: NDArray[np.float64]
+    waiting_at_year_end: NDArray[np.int64]
+    mean_dependent_in_general_beds: NDArray[np.float64]
+    transfer_queue_at_year_end: NDArray[np.int64]
+    capacity_at_year_end: NDArray[np.int64]
+    occupied_at_year_end: NDArray[np.int64]
+    mean_wait_days: NDArray[np.float64]
+    wait_p50_days: NDArray[np.float64]
+    wait_p90_days: NDArray[np.float64]
+    wait_p95_days: NDArray[np.float64]
+    share_admitted_within_threshold: NDArray[np.float64]
+    admitted_wait_days: NDArray[np.float64]
+    admitted_year: NDArray[np.int64]
+    admitted_level: NDArray[np.int64]
+    admitted_bed_type: NDArray[np.int64]
+
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+
+    @property
+    def n_years(self) -> int:
+        """Number of reported model years."""
+        return int(self.admissions.shape[0])
+
+    def summary(self) -> pd.DataFrame:
+        """One row per year with the headline figures (a wide, readable table).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by calendar ``year``; columns carry their units in their names.
+        """
+        table = {
+            "arrivals": self.arrivals.sum(axis=1),
+            "admissions": self.admissions.sum(axis=1),
+            "mean_wait_days": self.mean_wait_days,
+            "wait_p90_days": self.wait_p90_days,
+            f"share_admitted_within_{self.wait_threshold_days:g}_days": (
+                self.share_admitted_within_threshold
+            ),
+            "mean_waiting": self.mean_waiting,
+            "waiting_at_year_end": self.waiting_at_year_end.sum(axis=1),
+            "deaths_while_waiting": self.deaths_while_waiting.sum(axis=1),
+            "withdrawals": self.withdrawals.sum(axis=1),
+            "blocked": self.blocked.sum(axis=1),
+            "transfers": self.transfers.sum(axis=1),
+            "mean_dependent_in_general_beds": self.mean_dependent_in_general_beds,
+        }
+        for index, name in enumerate(BED_TYPES):
+            table[f"mean_occupied_{name}_beds"] = self.mean_occupied_beds[:, index]
+            table[f"{name}_beds_at_year_end"] = self.capacity_at_year_end[:, index]
+        frame = pd.DataFrame(table, index=self.first_year + np.arange(self.n_years))
+        frame.index.name = "year"
+        return frame
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy table of the yearly metrics (not the per-admission records).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``year`` (calendar), ``metric``, ``level``, ``bed_type`` (names, or
+            ``"all"``), ``home`` (index, or -1 for all homes), ``value``, ``unit``.
+        """
+        parts = []
+        years = self.first_year + np.arange(self.n_years)
+        for metric, (axes, unit) in _METRICS.items():
+            values = np.asarray(getattr(self, metric), dtype=float)
+            grids = np.meshgrid(years, *[np.arange(n) for n in values.shape[1:]], indexing="ij")
+            columns: dict[str, Any] = {"year": grids[0].reshape(-1), "metric": metric}
+            labels = {"level": np.asarray(LEVELS), "bed_type": np.asarray(BED_TYPES)}
+            for name in ("level", "bed_type"):
+                if name in axes:
+                    columns[name] = labels[name][grids[1 + axes.index(name)].reshape(-1)]
+                else:
+                    columns[name] = "all"
+            columns["home"] = grids[1 + axes.index("home")].reshape(-1) if "home" in axes else -1
+            columns["value"] = values.reshape(-1)
+            columns["unit"] = unit
+            parts.append(pd.DataFrame(columns))
+        return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,362 @@
+"""The plan: zones, care homes with typed beds, the build schedule and the state at the start.
+
+The ``plan:`` section of a scenario says what exists and what will be built:
+
+* **zones** (sub-districts and towns, 街镇) and their share of the elderly — or, when the base
+  population is given by zone, the zones of the projection;
+* **care homes** (养老机构), each in a zone, with general, nursing-type (护理型) and dementia
+  (认知障碍) beds; ``count`` lets one entry stand for several identical homes;
+* a **build schedule**: beds opened, closed or converted (general → nursing) at a date;
+* the **starting state**: how full the homes are, the care levels of their residents, and the
+  waiting list.
+
+:func:`resolve_plan` checks the section against the rest of the scenario and turns it into
+arrays: capacity by home and bed type at the start, dated capacity changes, and the capacity
+trajectory, refusing a schedule that would drive any capacity below zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import AfterValidator, Field
+
+from carefacility.base.errors import Problem, format_path
+from carefacility.base.section import Section
+from carefacility.base.yaml_source import YamlDocument
+
+__all__ = [
+    "BED_TYPE_NAMES",
+    "LEVEL_NAMES",
+    "BedsByType",
+    "BuildStep",
+    "CareHomeSpec",
+    "PlanArrays",
+    "PlanSpec",
+    "SimulationSpec",
+    "StartingStateSpec",
+    "ZoneSpec",
+    "resolve_plan",
+]
+
+BED_TYPE_NAMES = ("general", "nursing", "dementia")
+LEVEL_NAMES = ("independent", "partially_dependent", "dependent", "dementia")
+
+Count = Annotated[int, Field(ge=0)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+
+
+class BedsByType(Section):
+    """Beds by type [beds]."""
+
+    general: Count = Field(0, description="General care beds (养老床位, not nursing-type) [beds].")
+    nursing: Count = Field(0, description="Nursing-type beds (护理型床位) [beds].")
+    dementia: Count = Field(0, description="Dementia care beds (认知障碍床位) [beds].")
+
+    def as_array(self) -> np.ndarray:
+        """Beds as ``[general, nursing, dementia]``."""
+        return np.array([self.general, self.nursing, self.dementia], dtype=np.int64)
+
+
+class ZoneSpec(Section):
+    """A zone (sub-district or town, 街镇)."""
+
+    name: str = Field(min_length=1, description="Zone name, as used by care homes.")
+    share_of_elderly: Fraction | None = Field(
+        None,
+        description="Share of the area's elderly living in the zone [fraction]; required when "
+        "the base population is not given by zone. Shares must sum to 1.",
+    )
+
+
+class CareHomeSpec(Section):
+    """A care home (养老机构), or ``count`` identical ones."""
+
+    name: str = Field(min_length=1, description="Unique name (used by the build schedule).")
+    zone: str = Field(min_length=1, description="Zone the home is in.")
+    beds: BedsByType = Field(description="Beds of each home at the start [beds].")
+    count: int = Field(1, ge=1, le=1000, description="Number of identical homes this entry "
+                       "stands for (named name-1, name-2, ...).")
+
+
+class ConvertSpec(Section):
+    """Beds converted from one type to another (e.g. general → nursing)."""
+
+    from_type: Literal["general", "nursing", "dementia"] = Field(description="Type converted.")
+    to_type: Literal["general", "nursing", "dementia"] = Field(description="New type.")
+    beds: int = Field(gt=0, description="Beds converted [beds].")
+
+
+class BuildStep(Section):
+    """One dated change of a home's beds. Converted beds keep their residents; closing beds
+    never evicts anyone (occupied beds close as their residents leave)."""
+
+    date: dt.date = Field(description="Day the change takes effect.")
+    home: str = Field(min_length=1, description="Name of the care home (each of a `count` "
+                      "group changes alike).")
+    open: BedsByType | None = Field(None, description="Beds opened [beds].")
+    close: BedsByType | None = Field(None, description="Beds closed [beds].")
+    convert: ConvertSpec | None = Field(None, description="Beds converted.")
+
+
+class StartingStateSpec(Section):
+    """Residents and waiting list on the first simulated day."""
+
+    occupancy: Fraction = Field(
+        description="Share of beds occupied at the start [fraction]; cite the source (e.g. the "
+        "civil-affairs statistics) or label it an assumption."
+    )
+    resident_levels: dict[Literal["independent", "partially_dependent", "dependent",
+                                  "dementia"], Fraction] = Field(
+        description="Care-level mix of current residents [fractions summing to 1]. Dependent "
+        "and dementia residents fill nursing and dementia beds first."
+    )
+    waiting_list_persons: Count = Field(0, description="Applicants waiting at the start.")
+    waiting_list_levels: dict[Literal["independent", "partially_dependent", "dependent",
+                                      "dementia"], Fraction] | None = Field(
+        None, description="Care-level mix of the waiting list [fractions summing to 1]; "
+        "default: the resident mix."
+    )
+    waiting_list_mean_wait_days: float = Field(
+        0.0, ge=0, description="Mean time already waited by those on the list [days]; the "
+        "waits are spread evenly from 0 to twice this mean."
+    )
+
+
+class PlanSpec(Section):
+    """The plan: zones, care homes, build schedule, starting state."""
+
+    zones: list[ZoneSpec] | None = Field(
+        None, description="Zones with their elderly shares; omit when the base population "
+        "CSV has a zone column (its zones are used)."
+    )
+    care_homes: list[CareHomeSpec] = Field(min_length=1, description="Care homes.")
+    build_schedule: list[BuildStep] = Field(default_factory=list,
+                                            description="Dated bed changes.")
+    starting_state: StartingStateSpec
+
+
+def _distinct(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise ValueError(f"bed types must not repeat (got {values})")
+    return values
+
+
+class SimulationSpec(Section):
+    """How to simulate the plan."""
+
+    start_date: dt.date = Field(description="First simulated day (e.g. 2021-01-01).")
+    years: int = Field(ge=1, le=50, description="Years simulated.")
+    replications: int = Field(20, ge=1, le=10_000, description="Independent replications.")
+    seed: int = Field(0, ge=0, description="Seed of the named random streams.")
+    waiting_discipline: Literal["fifo", "priority", "longest_wait"] = Field(
+        "fifo", description="Who gets a freed bed: first come first served; priority for "
+        "dependent, low-income (特困) and 80+ applicants; or the longest wait in any zone."
+    )
+    eligible_bed_types: dict[Literal["independent", "partially_dependent", "dependent",
+                                     "dementia"],
+                             Annotated[list[Literal["general", "nursing", "dementia"]],
+                                       Field(min_length=1, max_length=3),
+                                       AfterValidator(_distinct)]] | None = Field(
+        None,
+        description="Bed types each care level may be admitted to, preferred first. Default: "
+        "independent and partially dependent → general; dependent → nursing; dementia → "
+        "dementia, then nursing. Adding nursing for independent applicants models homes that "
+        "fill nursing-type beds with anyone (common in practice).",
+    )
+    overflow_to_general: bool = Field(
+        True, description="Dependent and dementia applicants may take a general bed when no "
+        "suitable bed is free (they then wait for a transfer)."
+    )
+    allow_other_zones: bool = Field(True, description="Applicants may go to other zones' "
+                                    "homes when their own zone has no free bed.")
+    admitted_within_days: float = Field(30.0, gt=0, description="T in 'share of applicants "
+                                        "admitted within T days' [days].")
+    warmup_days: float = Field(0.0, ge=0, le=3650, description="Days simulated before the "
+                               "start with the first year's demand (not reported) [days].")
+
+
+@dataclass(frozen=True)
+class PlanArrays:
+    """The plan as arrays (one row per home after expanding ``count``).
+
+    Attributes
+    ----------
+    zones : tuple of str
+    zone_shares : numpy.ndarray or None
+        Elderly share of each zone when given in the plan.
+    home_names : tuple of str
+    home_zone : numpy.ndarray of int, shape (n_homes,)
+    initial_capacity : numpy.ndarray of int, shape (n_homes, 3)
+    capacity_changes : list of tuple
+        ``(date, home, from_type, to_type, beds)`` with -1 for "none" (open/close).
+    """
+
+    zones: tuple[str, ...]
+    zone_shares: np.ndarray | None
+    home_names: tuple[str, ...]
+    home_zone: np.ndarray
+    initial_capacity: np.ndarray
+    capacity_changes: tuple[tuple[dt.date, int, int, int, int], ...]
+
+    def capacity_at(self, date: dt.date) -> np.ndarray:
+        """Beds by home and type in force on ``date`` (changes dated that day included)."""
+        capacity = self.initial_capacity.copy()
+        for when, home, source, target, beds in self.capacity_changes:
+            if when > date:
+                break
+            if source >= 0:
+                capacity[home, source] -= beds
+            if target >= 0:
+                capacity[home, target] += beds
+        return capacity
+
+
+def _share_problem(shares: dict[str, float] | None, doc: YamlDocument,
+                   location: tuple[str | int, ...]) -> list[Problem]:
+    if shares is None:
+        return []
+    total = sum(shares.values())
+    if abs(total - 1.0) > 0.005:
+        return [doc.problem(location, format_path(location),
+                            f"shares sum to {total:.3f}; they must sum to 1")]
+    return []
+
+
+def resolve_plan(plan: PlanSpec, population_zones: Sequence[str],
+                 doc: YamlDocument) -> tuple[PlanArrays | None, list[Problem]]:
+    """Check the plan against the population's zones and turn it into arrays.
+
+    Parameters
+    ----------
+    plan : PlanSpec
+    population_zones : sequence of str
+        Zones of the base population (``("all",)`` when it has none).
+    doc : YamlDocument
+        For error positions.
+
+    Returns
+    -------
+    (PlanArrays or None, list of Problem)
+    """
+    problems: list[Problem] = []
+    loc: tuple[str | int, ...] = ("plan",)
+
+    def at(location: tuple[str | int, ...], message: str) -> None:
+        problems.append(doc.problem(location, format_path(location), message))
+
+    by_zone = tuple(population_zones) != ("all",)
+    shares: np.ndarray | None = None
+    if plan.zones is None:
+        if not by_zone:
+            zones: tuple[str, ...] = ("all",)
+        else:
+            zones = tuple(population_zones)
+    else:
+        zones = tuple(zone.name for zone in plan.zones)
+        if len(set(zones)) != len(zones):
+            at((*loc, "zones"), "zone names must be unique")
+        if by_zone:
+            if set(zones) != set(population_zones):
+                at((*loc, "zones"), "with a base population by zone, plan zones must be the "
+                   f"same zones ({', '.join(population_zones)}); got {', '.join(zones)}")
+            for index, zone in enumerate(plan.zones):
+                if zone.share_of_elderly is not None:
+                    at((*loc, "zones", index, "share_of_elderly"), "the base population is "
+                       "given by zone, so each zone's elderly come from the projection; remove "
+                       "share_of_elderly")
+            zones = tuple(population_zones)
+        else:
+            missing = [i for i, zone in enumerate(plan.zones) if zone.share_of_elderly is None]
+            for index in missing:
+                at((*loc, "zones", index), "share_of_elderly is required (the base population "
+                   "has no zones to take it from)")
+            if not missing:
+                shares = np.array([zone.share_of_elderly for zone in plan.zones], dtype=float)
+                if abs(shares.sum() - 1.0) > 0.005:
+                    at((*loc, "zones"), f"share_of_elderly sums to {shares.sum():.3f}; "
+                       "shares must sum to 1")
+
+    names: list[str] = []
+    home_zone: list[int] = []
+    capacity: list[np.ndarray] = []
+    groups: dict[str, list[int]] = {}
+    for index, home in enumerate(plan.care_homes):
+        where = (*loc, "care_homes", index)
+        if home.name in groups:
+            at((*where, "name"), f"home name {home.name!r} is used twice; names must be unique")
+            continue
+        if home.zone not in zones:
+            choices = ", ".join(zones)
+            at((*where, "zone"), f"zone {home.zone!r} is not defined; defined zones: {choices}")
+            continue
+        members = []
+        for copy in range(home.count):
+            members.append(len(names))
+            names.append(home.name if home.count == 1 else f"{home.name}-{copy + 1}")
+            home_zone.append(zones.index(home.zone))
+            capacity.append(home.beds.as_array())
+        groups[home.name] = members
+
+    state = plan.starting_state
+    problems += _share_problem(state.resident_levels, doc, (*loc, "starting_state",
+                                                            "resident_levels"))
+    problems += _share_problem(state.waiting_list_levels, doc, (*loc, "starting_state",
+                                                                "waiting_list_levels"))
+
+    changes: list[tuple[dt.date, int, int, int, int, int]] = []
+    for index, step in enumerate(plan.build_schedule):
+        where = (*loc, "build_schedule", index)
+        if step.home not in groups:
+            at((*where, "home"), f"home {step.home!r} is not among plan.care_homes")
+            continue
+        actions = [step.open, step.close, step.convert]
+        if sum(action is not None for action in actions) != 1:
+            at(where, "give exactly one of open, close or convert")
+            continue
+        for home in groups[step.home]:
+            if step.open is not None:
+                for t, beds in enumerate(step.open.as_array()):
+                    if beds:
+                        changes.append((step.date, index, home, -1, t, int(beds)))
+            elif step.close is not None:
+                for t, beds in enumerate(step.close.as_array()):
+                    if beds:
+                        changes.append((step.date, index, home, t, -1, int(beds)))
+            elif step.convert is not None:
+                source = BED_TYPE_NAMES.index(step.convert.from_type)
+                target = BED_TYPE_NAMES.index(step.convert.to_type)
+                if source == target:
+                    at((*where, "convert"), "from_type and to_type must differ")
+                    break
+                changes.append((step.date, index, home, source, target, step.convert.beds))
+    changes.sort(key=lambda change: (change[0], change[1]))
+    if names:
+        running = np.array(capacity, dtype=np.int64)
+        reported: set[tuple[int, int, int]] = set()
+        for when, index, home, source, target, beds in changes:
+            if source >= 0:
+                running[home, source] -= beds
+                if running[home, source] < 0 and (index, home, source) not in reported:
+                    reported.add((index, home, source))
+                    at((*loc, "build_schedule", index),
+                       f"on {when} home {names[home]!r} would have "
+                       f"{running[home, source]} {BED_TYPE_NAMES[source]} beds; a schedule "
+                       "cannot close or convert more beds than the home has")
+            if target >= 0:
+                running[home, target] += beds
+    if problems:
+        return None, problems
+    return PlanArrays(
+        zones=zones,
+        zone_shares=shares,
+        home_names=tuple(names),
+        home_zone=np.asarray(home_zone, dtype=np.int64),
+        initial_capacity=np.asarray(capacity, dtype=np.int64).reshape(-1, 3),
+        capacity_changes=tuple((when, home, source, target, beds)
+                               for when, _index, home, source, target, beds in changes),
+    ), []

@@ -1,0 +1,762 @@
+"""Charts. Every matplotlib import of the package lives here.
+
+Each function takes tidy data and an optional ``ax``, draws on it and returns the
+:class:`matplotlib.axes.Axes`; none calls ``plt.show()``. Without ``ax`` a new
+:class:`~matplotlib.figure.Figure` is made outside pyplot, so nothing changes the caller's
+backend or figure list. Labels come in English (``lang="en"``)
+or Chinese (``lang="zh"``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import re
+import subprocess
+from pathlib import Path
+from typing import Literal
+
+import matplotlib
+import matplotlib.ticker
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+# CJK fonts often ship only a "medium" weight; matplotlib uses it and logs that it had to.
+logging.getLogger("matplotlib.font_manager").addFilter(
+    lambda record: "Failed to find font weight" not in record.getMessage()
+)
+
+__all__ = [
+    "BED_TYPES",
+    "STATUS_COLOURS",
+    "Lang",
+    "MissingCJKFontWarning",
+    "admitted_within_threshold",
+    "bed_demand_supply",
+    "cjk_font_family",
+    "elderly_trend",
+    "format_value",
+    "label",
+    "nursing_share",
+    "occupancy_by_type",
+    "population_pyramid",
+    "save_figure",
+    "scorecard_chart",
+    "service_utilisation",
+    "status_label",
+    "threshold_days",
+    "waiting_times",
+]
+
+Lang = Literal["en", "zh"]
+
+_LABELS: dict[str, dict[str, str]] = {
+    "male": {"en": "Male", "zh": "男"},
+    "female": {"en": "Female", "zh": "女"},
+    "age": {"en": "Age [years]", "zh": "年龄（岁）"},
+    "persons": {"en": "Persons", "zh": "人数"},
+    "year": {"en": "Year", "zh": "年份"},
+    "pyramid": {"en": "Population pyramid", "zh": "人口金字塔"},
+    "elderly": {"en": "Elderly population", "zh": "老年人口"},
+    "pop_60plus": {"en": "Aged 60+", "zh": "60岁及以上"},
+    "pop_80plus": {"en": "Aged 80+", "zh": "80岁及以上"},
+    "share_60plus": {"en": "60+ share of total [%]", "zh": "60岁及以上占比（%）"},
+    "range": {"en": "range if death rates were ±10 %", "zh": "死亡率±10%时的区间"},
+    "beds": {"en": "Beds", "zh": "床位（张）"},
+    "bed_demand": {"en": "Occupied and planned beds", "zh": "在住床位与规划床位"},
+    "general": {"en": "General beds", "zh": "普通床位"},
+    "nursing": {"en": "Nursing-type beds", "zh": "护理型床位"},
+    "dementia": {"en": "Dementia beds", "zh": "认知障碍床位"},
+    "all_beds": {"en": "All beds", "zh": "全部床位"},
+    "occupied": {"en": "occupied (mean, 95 % CI)", "zh": "在住（均值，95%置信区间）"},
+    "planned": {"en": "planned", "zh": "规划"},
+    "offered_load": {"en": "Beds in use if nobody waited (offered load)",
+                     "zh": "无人等待时的在用床位（提供负荷）"},
+    "wait_days": {"en": "Wait [days]", "zh": "等待时间（天）"},
+    "waiting_times": {"en": "Waits of those admitted (mean, 95 % CI)",
+                      "zh": "入住者的等待时间（均值，95%置信区间）"},
+    "p50": {"en": "Median", "zh": "中位数"},
+    "p90": {"en": "90th percentile", "zh": "第90百分位"},
+    "p95": {"en": "95th percentile", "zh": "第95百分位"},
+    "admitted_within": {"en": "Admitted within {days} days [%]", "zh": "{days}天内入住的比例（%）"},
+    "admitted_within_title": {"en": "Share admitted within {days} days (mean, 95 % CI)",
+                              "zh": "{days}天内入住的比例（均值，95%置信区间）"},
+    "admitted_share": {"en": "Admitted in time [%]", "zh": "及时入住的比例（%）"},
+    "simulated": {"en": "Simulated (mean, 95 % CI)", "zh": "模拟（均值，95%置信区间）"},
+    "occupancy": {"en": "Occupancy [%]", "zh": "入住率（%）"},
+    "occupancy_title": {"en": "Occupancy by bed type (mean, 95 % CI)",
+                        "zh": "各类床位入住率（均值，95%置信区间）"},
+    "nursing_share": {"en": "Nursing-type share of beds [%]", "zh": "护理型床位占比（%）"},
+    "nursing_share_title": {"en": "Nursing-type share of beds", "zh": "护理型床位占比"},
+    "planned_share": {"en": "Plan", "zh": "规划"},
+    "target": {"en": "Target", "zh": "目标"},
+    "utilisation": {"en": "Utilisation [%]", "zh": "使用率（%）"},
+    "service_utilisation": {"en": "Utilisation by zone (mean)", "zh": "各街镇使用率（均值）"},
+    "day_centre": {"en": "Day-care centres", "zh": "日间照料中心"},
+    "meal_point": {"en": "Meal points", "zh": "助餐点"},
+    "zone": {"en": "Zone", "zh": "街镇"},
+    "scorecard": {"en": "Plan targets against the simulation", "zh": "规划目标与模拟结果对照"},
+    "target_col": {"en": "Target", "zh": "目标"},
+    "met": {"en": "met", "zh": "达标"},
+    "at_risk": {"en": "at risk", "zh": "有风险"},
+    "missed": {"en": "missed", "zh": "未达标"},
+    "no_data": {"en": "no data", "zh": "无数据"},
+}
+
+BED_TYPES = ("general", "nursing", "dementia")
+"""Bed types in the order the KPIs and charts use."""
+
+STATUS_COLOURS = {"met": "#b7dfb9", "at_risk": "#fde3a7", "missed": "#f4b6b1"}
+"""Cell colours of scorecard statuses (the status word is always written too)."""
+
+_BED_COLOURS = {"general": "#3b6ea8", "nursing": "#c0504d", "dementia": "#7d5ba6"}
+
+
+def label(key: str, lang: Lang = "en") -> str:
+    """The chart label ``key`` in ``lang``."""
+    return _LABELS[key][lang]
+
+
+def status_label(status: str, lang: Lang = "en") -> str:
+    """The word for a scorecard status (``met``, ``at_risk``, ``missed``, ``no data``)."""
+    key = str(status).replace(" ", "_")
+    return _LABELS[key][lang] if key in ("met", "at_risk", "missed", "no_data") else str(status)
+
+
+_CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC",
+                 "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei",
+                 "PingFang SC")
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+@functools.cache
+def cjk_font_family() -> str | None:
+    """Name of an installed font that has Chinese glyphs, or ``None``.
+
+    Looks in matplotlib's font list first, then asks fontconfig (``fc-list :lang=zh``) for font
+    files matplotlib has not indexed yet (e.g. installed after its cache was built).
+    """
+    from matplotlib import font_manager
+
+    def known() -> str | None:
+        names = {font.name for font in font_manager.fontManager.ttflist}
+        return next((name for name in _CJK_FAMILIES if name in names), None)
+
+    found = known()
+    if found:
+        return found
+    try:
+        listing = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True,
+                                 text=True, timeout=20, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for line in listing.splitlines():
+        path = line.split(":")[0].strip()
+        if path:
+            with contextlib.suppress(Exception):
+                font_manager.fontManager.addfont(path)
+    return known()
+
+
+class MissingCJKFontWarning(UserWarning):
+    """Chinese text was dropped from an English chart because no CJK font is installed."""
+
+
+def _without_cjk(text: str) -> str:
+    """``text`` with its Chinese characters removed (and brackets left empty by that)."""
+    stripped = _CJK.sub("", text)
+    stripped = re.sub(r"\(\s*\)|（\s*）", "", stripped)
+    stripped = re.sub(r"\s+([:,.;])", r"\1", stripped)
+    return re.sub(r"\s{2,}", " ", stripped).strip()
+
+
+def _set_fonts(ax: Axes, lang: Lang) -> Axes:
+    """Give every text of the figure a CJK fallback font when any of it is Chinese.
+
+    With ``lang="en"`` and no CJK font installed, Chinese characters (e.g. in a scenario's
+    name) are removed from the chart with a :class:`MissingCJKFontWarning`, so an English chart
+    can always be drawn; empty boxes are never drawn.
+
+    Raises
+    ------
+    RuntimeError
+        With ``lang="zh"`` when no CJK font is installed.
+    """
+    import warnings
+
+    from matplotlib.text import Text
+
+    figure = ax.get_figure()
+    texts = [t for t in figure.findobj(Text) if isinstance(t, Text)]
+    if lang != "zh" and not any(_CJK.search(t.get_text()) for t in texts):
+        return ax
+    family = cjk_font_family()
+    if family is None and lang != "zh":
+        warnings.warn("no Chinese (CJK) font is installed: Chinese characters are left out of "
+                      "the English charts (install fonts-noto-cjk or fonts-wqy-zenhei to keep "
+                      "them)", MissingCJKFontWarning, stacklevel=3)
+        for text in texts:
+            if _CJK.search(text.get_text()):
+                text.set_text(_without_cjk(text.get_text()))
+        return ax
+    if family is None:
+        raise RuntimeError(
+            "no Chinese (CJK) font is installed, so Chinese labels would show as empty boxes; "
+            "install one (Debian/Ubuntu: `apt-get install fonts-noto-cjk` or "
+            "`fonts-wqy-zenhei`; Windows and macOS have one already) and rerun"
+        )
+    for text in texts:
+        text.set_fontfamily(["DejaVu Sans", family])
+    return ax
+
+
+def _axes(ax: Axes | None, size: tuple[float, float] = (7.0, 5.0)) -> Axes:
+    if ax is not None:
+        return ax
+    figure = Figure(figsize=size, layout="constrained")
+    return figure.add_subplot()
+
+
+def population_pyramid(population: pd.DataFrame, years: tuple[int, ...], *,
+                       zone: str | None = None, ax: Axes | None = None,
+                       lang: Lang = "en", title: str | None = None) -> Axes:
+    """Population by single year of age and sex, bars for the first year, outlines after.
+
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        Tidy projection: columns ``year, zone, age, sex, population`` [persons].
+    years : tuple of int
+        Years to draw; the first as filled bars, the others as step outlines.
+    zone : str, optional
+        Draw one zone; by default all zones summed.
+    ax : matplotlib.axes.Axes, optional
+    lang : {"en", "zh"}
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax, (7.0, 6.0))
+    data = population if zone is None else population[population["zone"] == zone]
+    table = data.groupby(["year", "sex", "age"], observed=True)["population"].sum()
+    colours = {"male": "#3b6ea8", "female": "#c0504d"}
+    for index, year in enumerate(years):
+        for sex, sign in (("male", -1.0), ("female", 1.0)):
+            values = table.loc[(year, sex)].sort_index()
+            ages = values.index.to_numpy()
+            if index == 0:
+                ax.barh(ages, sign * values.to_numpy(), height=1.0, color=colours[sex],
+                        alpha=0.55, label=f"{label(sex, lang)} {year}")
+            else:
+                ax.step(sign * values.to_numpy(), ages, where="mid", color=colours[sex],
+                        linewidth=1.2, linestyle="--" if index > 1 else "-",
+                        label=f"{label(sex, lang)} {year}")
+    limit = max(abs(v) for v in ax.get_xlim())
+    ax.set_xlim(-limit, limit)
+    ticks = [t for t in ax.get_xticks() if abs(t) <= limit]
+    ax.set_xticks(ticks, [f"{abs(t):,.0f}" for t in ticks])
+    ax.axvline(0, color="black", linewidth=0.6)
+    ax.set_xlabel(label("persons", lang))
+    ax.set_ylabel(label("age", lang))
+    ax.set_ylim(-0.5, 100.5)
+    ax.set_title(title or label("pyramid", lang))
+    ax.legend(loc="upper right", fontsize="small", frameon=False)
+    return _set_fonts(ax, lang)
+
+
+def elderly_trend(summary: pd.DataFrame, *, zone: str = "all", ax: Axes | None = None,
+                  lang: Lang = "en", title: str | None = None) -> Axes:
+    """Persons aged 60+ and 80+ by year, with the 60+ share on a second axis.
+
+    The projection is deterministic; when ``summary`` also has ``pop_60plus_low`` and
+    ``pop_60plus_high`` (or the ``pop_80plus`` pair), e.g. from variant projections, the range
+    between them is shaded.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Columns ``year, zone, pop_60plus, pop_80plus, share_60plus`` [persons, fraction], and
+        optionally ``pop_60plus_low, pop_60plus_high, pop_80plus_low, pop_80plus_high``
+        [persons].
+    zone : str
+        Which zone's rows to draw (``"all"`` is the whole area).
+    ax : matplotlib.axes.Axes, optional
+    lang : {"en", "zh"}
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    rows = summary[summary["zone"] == zone].sort_values("year")
+    years = rows["year"].to_numpy()
+    for column, colour in (("pop_60plus", "#3b6ea8"), ("pop_80plus", "#c0504d")):
+        ax.plot(years, rows[column].to_numpy(), marker="o", markersize=3, color=colour,
+                label=label(column, lang))
+        if {f"{column}_low", f"{column}_high"} <= set(rows.columns):
+            ax.fill_between(years, rows[f"{column}_low"].to_numpy(dtype=float),
+                            rows[f"{column}_high"].to_numpy(dtype=float), color=colour,
+                            alpha=0.18, linewidth=0,
+                            label=f"{label(column, lang)}: {label('range', lang)}")
+    ax.set_xlabel(label("year", lang))
+    ax.set_ylabel(label("persons", lang))
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    share = ax.twinx()
+    share.plot(years, 100 * rows["share_60plus"].to_numpy(), color="grey", linestyle=":",
+               label=label("share_60plus", lang))
+    share.set_ylabel(label("share_60plus", lang))
+    share.set_ylim(0, max(5.0, float(np.nanmax(100 * rows["share_60plus"])) * 1.2))
+    lines = ax.get_legend_handles_labels()
+    more = share.get_legend_handles_labels()
+    ax.legend(lines[0] + more[0], lines[1] + more[1], loc="upper left", frameon=False,
+              fontsize="small")
+    ax.set_title(title or label("elderly", lang))
+    return _set_fonts(ax, lang)
+
+
+def _kpi(kpis: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Rows of one KPI, by year: ``mean, ci_low, ci_high`` (empty when the metric is absent)."""
+    rows = kpis[kpis["metric"] == metric]
+    frame = rows.set_index("year")[["mean", "ci_low", "ci_high"]].astype(float)
+    return frame.sort_index()
+
+
+def _has_values(frame: pd.DataFrame) -> bool:
+    return not frame.empty and bool(frame["mean"].notna().any())
+
+
+def _line_with_band(ax: Axes, frame: pd.DataFrame, *, colour: str, text: str,
+                    scale: float = 1.0, linestyle: str = "-", marker: str = "o") -> None:
+    years = frame.index.to_numpy()
+    ax.fill_between(years, scale * frame["ci_low"].to_numpy(), scale * frame["ci_high"].to_numpy(),
+                    color=colour, alpha=0.2, linewidth=0)
+    ax.plot(years, scale * frame["mean"].to_numpy(), color=colour, linestyle=linestyle,
+            marker=marker, markersize=3, label=text)
+
+
+def _year_axis(ax: Axes, lang: Lang) -> None:
+    ax.set_xlabel(label("year", lang))
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+
+
+def _headroom(ax: Axes, factor: float = 1.3, minimum: float = 1.0) -> None:
+    """Start the y axis at 0 and leave room above the data for the legend; the top is at least
+    ``minimum`` (so an all-zero series still gets readable ticks)."""
+    top = ax.get_ylim()[1]
+    ax.set_ylim(0, max(top * factor, minimum))
+
+
+def bed_demand_supply(kpis: pd.DataFrame, cross_check: pd.DataFrame | None = None, *,
+                      bed_types: tuple[str, ...] = BED_TYPES, ax: Axes | None = None,
+                      lang: Lang = "en", title: str | None = None) -> Axes:
+    """Occupied beds (mean and 95 % CI) against the planned beds, by bed type.
+
+    Each bed type gets its colour: occupied beds as a line with a shaded confidence band, the
+    plan's beds in force at year end as a dashed step. With ``cross_check`` the pooled offered
+    load (beds that would be in use if nobody waited) and all planned beds are drawn in black:
+    where the load passes the beds, the plan cannot keep up even as one pool. Bed types with
+    neither beds nor residents are left out.
+
+    Parameters
+    ----------
+    kpis : pandas.DataFrame
+        Long KPI table (``year, metric, mean, ci_low, ci_high``) with ``occupied_beds.<type>``
+        [beds] and ``beds``, ``beds.nursing``, ``beds.dementia`` [beds].
+    cross_check : pandas.DataFrame, optional
+        The run's ``analytic_cross_check`` table (``year, beds, offered_load_beds``).
+    bed_types : tuple of str
+        Bed types to draw.
+    ax : matplotlib.axes.Axes, optional
+    lang : {"en", "zh"}
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax, (8.0, 5.0))
+    total = _kpi(kpis, "beds")
+    planned = {"nursing": _kpi(kpis, "beds.nursing"), "dementia": _kpi(kpis, "beds.dementia")}
+    if not total.empty:  # general beds are the beds that are neither nursing nor dementia
+        general = total["mean"].copy()
+        for typed in ("nursing", "dementia"):
+            general -= planned[typed]["mean"].reindex(total.index).fillna(0.0)
+        planned["general"] = general.to_frame("mean")
+    for bed_type in bed_types:
+        occupied = _kpi(kpis, f"occupied_beds.{bed_type}")
+        beds = planned.get(bed_type, pd.DataFrame(columns=["mean"]))
+        if not ((_has_values(occupied) and occupied["mean"].abs().sum() > 0)
+                or (not beds.empty and beds["mean"].abs().sum() > 0)):
+            continue
+        colour = _BED_COLOURS.get(bed_type, "grey")
+        name = label(bed_type, lang) if bed_type in _LABELS else bed_type
+        if _has_values(occupied):
+            _line_with_band(ax, occupied, colour=colour,
+                            text=f"{name}: {label('occupied', lang)}")
+        if not beds.empty:
+            ax.step(beds.index.to_numpy(), beds["mean"].to_numpy(), where="mid", color=colour,
+                    linestyle="--", linewidth=1.3, label=f"{name}: {label('planned', lang)}")
+    if cross_check is not None and not cross_check.empty:
+        check = cross_check.sort_values("year")
+        ax.step(check["year"].to_numpy(), check["beds"].to_numpy(dtype=float), where="mid",
+                color="black", linestyle="--", linewidth=1.3,
+                label=f"{label('all_beds', lang)}: {label('planned', lang)}")
+        ax.plot(check["year"].to_numpy(), check["offered_load_beds"].to_numpy(dtype=float),
+                color="black", linewidth=1.6, label=label("offered_load", lang))
+    _year_axis(ax, lang)
+    ax.set_ylabel(label("beds", lang))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    _headroom(ax, 1.45)
+    ax.legend(loc="upper left", fontsize="small", frameon=False, ncols=2)
+    ax.set_title(title or label("bed_demand", lang))
+    return _set_fonts(ax, lang)
+
+
+def waiting_times(kpis: pd.DataFrame, *, quantiles: tuple[str, ...] = ("p50", "p90", "p95"),
+                  ax: Axes | None = None, lang: Lang = "en", title: str | None = None) -> Axes:
+    """Waits of the applicants admitted in each year: quantiles with their 95 % CIs.
+
+    Parameters
+    ----------
+    kpis : pandas.DataFrame
+        Long KPI table with ``wait_p50_days``, ``wait_p90_days``, ``wait_p95_days`` [days].
+        Years without admissions (undefined quantiles) are gaps.
+    quantiles : tuple of str
+        Which of ``p50``, ``p90``, ``p95`` to draw.
+    ax : matplotlib.axes.Axes, optional
+    lang : {"en", "zh"}
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    colours = {"p50": "#3b6ea8", "p90": "#e08a2c", "p95": "#c0504d"}
+    for quantile in quantiles:
+        frame = _kpi(kpis, f"wait_{quantile}_days")
+        if _has_values(frame):
+            _line_with_band(ax, frame, colour=colours.get(quantile, "grey"),
+                            text=label(quantile, lang))
+    _year_axis(ax, lang)
+    ax.set_ylabel(label("wait_days", lang))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    _headroom(ax, 1.15, minimum=10.0)
+    if ax.get_lines():
+        ax.legend(loc="upper left", fontsize="small", frameon=False)
+    ax.set_title(title or label("waiting_times", lang))
+    return _set_fonts(ax, lang)
+
+
+def threshold_days(kpis: pd.DataFrame) -> float | None:
+    """T of "admitted within T days", read from the unit of ``share_admitted_within_threshold``.
+
+    Returns ``None`` when the KPI or its unit does not say.
+    """
+    rows = kpis[kpis["metric"] == "share_admitted_within_threshold"]
+    if rows.empty or "unit" not in rows:
+        return None
+    found = re.search(r"threshold\s+([0-9.]+)\s*days", str(rows["unit"].iloc[0]))
+    return float(found.group(1)) if found else None
+
+
+def admitted_within_threshold(kpis: pd.DataFrame, *, days: float | None = None,
+                              target: float | None = None, ax: Axes | None = None,
+                              lang: Lang = "en", title: str | None = None) -> Axes:
+    """Share of each year's admissions that waited at most T days, with its 95 % CI.
+
+    Parameters
+    ----------
+    kpis : pandas.DataFrame
+        Long KPI table with ``share_admitted_within_threshold`` [fraction].
+    days : float, optional
+        T [days]; by default read from the KPI's unit.
+    target : float, optional
+        A service-level target [fraction] drawn as a horizontal line.
+    ax : matplotlib.axes.Axes, optional
+    lang : {"en", "zh"}
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    days = days if days is not None else threshold_days(kpis)
+    frame = _kpi(kpis, "share_admitted_within_threshold")
+    if _has_values(frame):
+        _line_with_band(ax, frame, colour="#3b6ea8", text=label("simulated", lang),
+                        scale=100.0)
+    if target is not None:
+        ax.axhline(100 * target, color="black", linestyle=":", linewidth=1.2,
+                   label=f"{label('target', lang)} {100 * target:.0f} %")
+    _year_axis(ax, lang)
+    if days is None:
+        ax.set_ylabel(label("admitted_share", lang))
+        heading = label("admitted_share", lang)
+    else:
+        ax.set_ylabel(label("admitted_within", lang).format(days=f"{days:g}"))
+        heading = label("admitted_within_title", lang).format(days=f"{days:g}")
+    ax.set_ylim(0, 105)
+    if ax.get_lines():
+        ax.legend(loc="lower left", fontsize="small", frameon=False)
+    ax.set_title(title or heading)
+    return _set_fonts(ax, lang)
+
+
+def occupancy_by_type(kpis: pd.DataFrame, *, bed_types: tuple[str, ...] = BED_TYPES,
+                      ax: Axes | None = None, lang: Lang = "en",
+                      title: str | None = None) -> Axes:
+    """Occupancy of each bed type (time-average occupied / beds in force), with 95 % CIs.
+
+    Parameters
+    ----------
+    kpis : pandas.DataFrame
+        Long KPI table with ``occupancy.<type>`` [fraction]; types without beds (all NaN)
+        are left out.
+    bed_types : tuple of str
+    ax : matplotlib.axes.Axes, optional
+    lang : {"en", "zh"}
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    for bed_type in bed_types:
+        frame = _kpi(kpis, f"occupancy.{bed_type}")
+        if _has_values(frame):
+            _line_with_band(ax, frame, colour=_BED_COLOURS.get(bed_type, "grey"),
+                            text=label(bed_type, lang) if bed_type in _LABELS else bed_type,
+                            scale=100.0)
+    ax.axhline(100, color="#888888", linewidth=0.8)
+    _year_axis(ax, lang)
+    ax.set_ylabel(label("occupancy", lang))
+    ax.set_ylim(0, 118)
+    ax.set_yticks(range(0, 101, 20))
+    if ax.get_lines():
+        ax.legend(loc="upper left", fontsize="small", frameon=False, ncols=3)
+    ax.set_title(title or label("occupancy_title", lang))
+    return _set_fonts(ax, lang)
+
+
+def nursing_share(kpis: pd.DataFrame, *, target: float | None = None, comparison: str = ">=",
+                  ax: Axes | None = None, lang: Lang = "en", title: str | None = None) -> Axes:
+    """The plan's nursing-type share of beds by year against a target line.
+
+    Parameters
+    ----------
+    kpis : pandas.DataFrame
+        Long KPI table with ``nursing_share`` [fraction of beds].
+    target : float, optional
+        Target share [fraction], e.g. 0.55 for "nursing-type beds ≥ 55 %".
+    comparison : {">=", "<="}
+        How the target reads (shown in the legend).
+    ax : matplotlib.axes.Axes, optional
+    lang : {"en", "zh"}
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    frame = _kpi(kpis, "nursing_share")
+    if _has_values(frame):
+        _line_with_band(ax, frame, colour=_BED_COLOURS["nursing"],
+                        text=label("planned_share", lang), scale=100.0)
+    if target is not None:
+        sign = {">=": "≥", "<=": "≤"}.get(comparison, comparison)
+        ax.axhline(100 * target, color="black", linestyle=":", linewidth=1.4,
+                   label=f"{label('target', lang)} {sign} {100 * target:g} %")
+    _year_axis(ax, lang)
+    ax.set_ylabel(label("nursing_share", lang))
+    ax.set_ylim(0, 105)
+    if ax.get_lines():
+        ax.legend(loc="upper left", fontsize="small", frameon=False)
+    ax.set_title(title or label("nursing_share_title", lang))
+    return _set_fonts(ax, lang)
+
+
+def service_utilisation(utilisation: pd.DataFrame, *, service: str | None = None,
+                        year: int | None = None, ax: Axes | None = None, lang: Lang = "en",
+                        title: str | None = None) -> Axes:
+    """Day-care and meal-point utilisation as a heatmap: zones (rows) by year (columns).
+
+    Each cell is coloured by the mean utilisation and carries it as a number, so the chart can
+    be read without colour; the 95 % CIs are in the report's tables.
+
+    Parameters
+    ----------
+    utilisation : pandas.DataFrame
+        Tidy: ``year, zone, service, mean, ci_low, ci_high`` with ``mean`` [fraction of
+        capacity] and ``service`` e.g. ``day_centre`` or ``meal_point``.
+    service : str, optional
+        Draw one service; by default every service, rows labelled ``service · zone``.
+    year : int, optional
+        Draw one year only (one column).
+    ax : matplotlib.axes.Axes, optional
+    lang : {"en", "zh"}
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    data = utilisation if service is None else utilisation[utilisation["service"] == service]
+    if year is not None:
+        data = data[data["year"] == year]
+    several = data["service"].nunique() > 1
+
+    def row_name(row_service: str, zone: str) -> str:
+        service_name = label(row_service, lang) if row_service in _LABELS else row_service
+        return f"{service_name} · {zone}" if several else str(zone)
+
+    table = data.assign(row=[row_name(s, z) for s, z in zip(data["service"], data["zone"],
+                                                            strict=True)])
+    order = list(dict.fromkeys(table.sort_values(["service", "zone"])["row"]))
+    grid = table.pivot_table(index="row", columns="year", values="mean", aggfunc="mean")
+    grid = grid.reindex(order)
+    years = [int(y) for y in grid.columns]
+    height = max(2.5, 0.38 * len(order) + 1.8)
+    ax = _axes(ax, (max(6.0, 0.5 * len(years) + 3.5), height))
+    values = 100 * grid.to_numpy(dtype=float)
+    image = ax.imshow(np.ma.masked_invalid(values), cmap="YlOrRd", vmin=0,
+                      vmax=max(100.0, float(np.nanmax(values)) if np.isfinite(values).any()
+                               else 100.0), aspect="auto")
+    ax.set_xticks(range(len(years)), [str(y) for y in years])
+    ax.set_yticks(range(len(order)), order)
+    if len(years) > 20:
+        ax.tick_params(axis="x", labelrotation=90)
+    small = 8 if len(years) > 8 else 9
+    for (i, j), value in np.ndenumerate(values):
+        text = "–" if not np.isfinite(value) else f"{value:.0f}"
+        colour = "white" if np.isfinite(value) and value > 70 else "black"
+        ax.text(j, i, text, ha="center", va="center", fontsize=small, color=colour)
+    bar = ax.get_figure().colorbar(image, ax=ax, shrink=0.9)
+    bar.set_label(label("utilisation", lang))
+    ax.set_xlabel(label("year", lang))
+    ax.set_ylabel(label("zone", lang))
+    heading = label("service_utilisation", lang)
+    if service is not None and service in _LABELS:
+        heading = f"{label(service, lang)}: {heading}"
+    ax.set_title(title or heading)
+    return _set_fonts(ax, lang)
+
+
+def _wrap(text: str, width: int) -> str:
+    """Wrap ``text`` at ``width`` characters (Chinese characters count double); runs of Latin
+    letters and digits are not split."""
+    lines, line, size = [], "", 0
+    for token in re.findall(r"\s+|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+|.", text):
+        step = sum(2 if _CJK.match(char) else 1 for char in token)
+        if size + step > width and line.strip():
+            lines.append(line.rstrip())
+            line, size = "", 0
+            if token.isspace():
+                continue
+        line += token
+        size += step
+    return "\n".join([*lines, line.rstrip()]) or text
+
+
+def format_value(value: float, metric: str) -> str:
+    """A KPI value as planners read it: shares as percentages, counts with thousands commas."""
+    value = float(value)
+    if not np.isfinite(value):
+        return "–"
+    if metric.endswith("share") or "share" in metric.split(".")[0] or metric.startswith(
+            ("occupancy", "utilisation")) or ".utilisation" in metric:
+        return f"{100 * value:.1f} %"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.1f}"
+
+
+def scorecard_chart(scorecard: pd.DataFrame, *, ax: Axes | None = None, lang: Lang = "en",
+                    title: str | None = None) -> Axes:
+    """The target scorecard as a coloured table: one row per target, one column per year.
+
+    Each cell names the status (met / at risk / missed / no data) in words and gives the
+    simulated mean (and its 95 % CI when the cells are wide enough), so the chart reads without
+    colour. Years a target does not cover are left blank.
+
+    Parameters
+    ----------
+    scorecard : pandas.DataFrame
+        Columns ``target, label, year, metric, status, simulated_mean`` (the scorecard of
+        :mod:`carefacility.targets.targets`).
+    ax : matplotlib.axes.Axes, optional
+    lang : {"en", "zh"}
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from matplotlib.patches import Rectangle
+
+    targets = list(dict.fromkeys(scorecard["target"]))
+    years = sorted({int(y) for y in scorecard["year"]})
+    names = {}
+    for target in targets:
+        first = scorecard[scorecard["target"] == target].iloc[0]
+        text = str(first["label"]) if "label" in scorecard and pd.notna(first["label"]) else str(
+            target)
+        names[target] = _wrap(text, 30)
+    lines = max([name.count("\n") + 1 for name in names.values()] or [1])
+    widest = max([len(line) + sum(bool(_CJK.match(c)) for c in line)
+                  for name in names.values() for line in name.split("\n")] or [10])
+    label_width = 0.3 + 0.075 * widest  # [in] at 9 pt
+    # cells as wide as the interval needs; with many years narrower, to fit a page (11.5 in)
+    cell = 1.05 if len(years) <= 8 else max(0.55, min(1.05, (11.5 - label_width) / len(years)))
+    with_ci = cell >= 1.0
+    row_height = max(0.75 if with_ci else 0.6, 0.22 * lines + 0.2)
+    ax = _axes(ax, (label_width + cell * len(years) + 0.3,
+                    max(2.0, row_height * len(targets) + 1.2)))
+    for i, target in enumerate(targets):
+        rows = scorecard[scorecard["target"] == target]
+        for _, row in rows.iterrows():
+            j = years.index(int(row["year"]))
+            status = str(row["status"]).replace(" ", "_")
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1,
+                                   facecolor=STATUS_COLOURS.get(status, "#e6e6e6"),
+                                   edgecolor="white", linewidth=2))
+            metric = str(row["metric"])
+            text = f"{status_label(status, lang)}\n{format_value(row['simulated_mean'], metric)}"
+            low, high = row.get("ci_low", np.nan), row.get("ci_high", np.nan)
+            if pd.notna(low) and pd.notna(high) and high > low and with_ci:
+                text += f"\n[{format_value(low, metric)}, {format_value(high, metric)}]"
+            ax.text(j, i, text, ha="center", va="center", fontsize=9 if with_ci else 8,
+                    linespacing=1.3)
+    ax.set_xlim(-0.5, len(years) - 0.5)
+    ax.set_ylim(len(targets) - 0.5, -0.5)
+    ax.set_xticks(range(len(years)), [str(y) for y in years])
+    ax.xaxis.tick_top()
+    ax.set_yticks(range(len(targets)), [names[t] for t in targets], fontsize=9)
+    ax.tick_params(length=0, labelsize=9)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_title(title or label("scorecard", lang), pad=24)
+    return _set_fonts(ax, lang)
+
+
+def save_figure(ax: Axes, stem: Path) -> list[Path]:
+    """Save the figure of ``ax`` as ``stem.png`` (150 dpi) and ``stem.svg``; return the paths."""
+    figure = ax.get_figure()
+    if matplotlib.rcParams["axes.unicode_minus"] and cjk_font_family():
+        figure.set_layout_engine("constrained")
+    paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
+    figure.savefig(paths[0], dpi=150)
+    figure.savefig(paths[1])
+    return paths

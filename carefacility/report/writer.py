@@ -1,0 +1,571 @@
+"""Writers of a run's outputs: CSV tables (UTF-8 with BOM), charts (PNG and SVG), the
+self-contained ``report.html`` and the ``results.xlsx`` workbook.
+
+A run folder can be written from a :class:`~carefacility.runner.results.RunResult`
+(:func:`write_report`) or its report rebuilt later from the CSV and JSON files it holds, without
+simulating again (:func:`rebuild_report`, ``carefacility report DIR``). Both go through
+:func:`write_report_files` inside a staged write, so a failure leaves the folder as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from carefacility.population.projection import PopulationProjection
+from carefacility.report import plots
+from carefacility.report.excel import SHEET_ORDER, write_workbook
+from carefacility.report.html import Chart, render_html
+from carefacility.report.output_folder import MANIFEST, StagedOutput, staged_output, write_csv
+from carefacility.runner.results import RunResult
+
+if TYPE_CHECKING:
+    from carefacility.scenario.loader import Scenario
+
+__all__ = [
+    "CONTEXT_FILE",
+    "read_run_folder",
+    "rebuild_report",
+    "scenario_assumptions",
+    "scenario_summary",
+    "service_utilisation_frame",
+    "write_population_outputs",
+    "write_report",
+    "write_report_files",
+]
+
+CONTEXT_FILE = "scenario_summary.json"
+"""File of a run folder holding the report's title, scenario summary and assumption lines, so
+that ``carefacility report`` can rebuild the report without the scenario file."""
+
+
+def write_population_outputs(projection: PopulationProjection, out_dir: str | Path, *,
+                             title: str, lang: plots.Lang = "en",
+                             force: bool = False) -> list[Path]:
+    """Write the population projection's tables and charts into ``out_dir``.
+
+    Files: ``population.csv`` (year, zone, age, sex, population), ``elderly_summary.csv``,
+    ``population_components.csv`` (births, deaths and migration of each projection step),
+    ``population_pyramid.png/.svg`` (base year against the horizon) and
+    ``elderly_population.png/.svg`` (60+ and 80+ by year).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files as they stand in ``out_dir`` after the write.
+    """
+    with staged_output(out_dir, force=force) as out:
+        names = _write_projection(out, projection, title, lang)
+        final = [out.final_path(name) for name in names]
+    return final
+
+
+def _write_projection(out: StagedOutput, projection: PopulationProjection, title: str,
+                      lang: plots.Lang) -> list[str]:
+    names = []
+    for name, frame in _projection_tables(projection).items():
+        write_csv(frame, out.path(f"{name}.csv"))
+        names.append(f"{name}.csv")
+    years = (projection.first_year, projection.last_year)
+    ax = plots.population_pyramid(projection.population, years, lang=lang,
+                                  title=f"{title}: {plots.label('pyramid', lang)}")
+    names += [p.name for p in plots.save_figure(ax, out.path("population_pyramid"))]
+    ax = plots.elderly_trend(projection.elderly, lang=lang,
+                             title=f"{title}: {plots.label('elderly', lang)}")
+    names += [p.name for p in plots.save_figure(ax, out.path("elderly_population"))]
+    return names
+
+
+def _projection_tables(projection: PopulationProjection) -> dict[str, pd.DataFrame]:
+    return {"population": projection.population, "elderly_summary": projection.elderly,
+            "population_components": projection.components}
+
+
+# --------------------------------------------------------------------------------------------
+# Scenario summary and assumptions (what the report says about the inputs)
+# --------------------------------------------------------------------------------------------
+
+def scenario_summary(scenario: Scenario) -> dict[str, Any]:
+    """What the report shows about a scenario: name, description, population basis and dates,
+    zones, homes, beds by type at the start and the end of the simulation, and the main
+    simulation settings.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A loaded scenario (with or without ``plan`` and ``simulation`` sections).
+
+    Returns
+    -------
+    dict
+        JSON-serialisable; keys ``name, description, basis, base_date, horizon_year,
+        report_date`` and, with a plan, ``zones, homes, beds_start`` (``{date, general, nursing,
+        dementia}`` [beds]), ``beds_end`` (``{year, ...}``: the last simulated year's end),
+        ``waiting_discipline, admitted_within_days,
+        starting_occupancy, waiting_list_persons, overflow_to_general``.
+    """
+    spec = scenario.spec
+    population = spec.population
+    summary: dict[str, Any] = {
+        "name": spec.name,
+        "description": " ".join(spec.description.split()),
+        "basis": population.basis,
+        "base_date": population.base_date.isoformat(),
+        "horizon_year": population.horizon_year,
+        "report_date": population.report_date,
+    }
+    plan, simulation = scenario.plan, spec.simulation
+    if plan is not None:
+        summary["zones"] = list(plan.zones)
+        summary["homes"] = len(plan.home_names)
+    if plan is not None and simulation is not None:
+        start = simulation.start_date
+        last_day = start + dt.timedelta(days=365 * simulation.years - 1)  # as the simulation
+        for key, day, when in (("beds_start", start, {"date": start.isoformat()}),
+                               ("beds_end", last_day,
+                                {"year": start.year + simulation.years - 1})):
+            beds = plan.capacity_at(day).sum(axis=0)
+            summary[key] = when | {t: int(b) for t, b in zip(plots.BED_TYPES, beds, strict=True)}
+        summary["waiting_discipline"] = simulation.waiting_discipline
+        summary["admitted_within_days"] = simulation.admitted_within_days
+        summary["overflow_to_general"] = simulation.overflow_to_general
+        if spec.plan is not None:
+            summary["starting_occupancy"] = spec.plan.starting_state.occupancy
+            summary["waiting_list_persons"] = spec.plan.starting_state.waiting_list_persons
+    return summary
+
+
+_MARKER = re.compile(r"^[A-Z]{4,}\b")
+
+
+def scenario_assumptions(source: Scenario | str | Path) -> list[str]:
+    """The comments of a scenario file that say ASSUMPTION, as ``file:line: text`` lines.
+
+    A comment paragraph (consecutive full-line comments, split at blank comment lines and at
+    lines opening with a capitalised marker such as ``DERIVED`` or ``ASSUMPTION``) is listed
+    when it contains the word ASSUMPTION (other than in "marked ASSUMPTION", which states the
+    convention); a comment after a value is listed with its key.
+
+    Parameters
+    ----------
+    source : Scenario or str or pathlib.Path
+        The scenario or its file.
+
+    Returns
+    -------
+    list of str
+    """
+    path = Path(source.file if hasattr(source, "file") else source)  # type: ignore[union-attr]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found: list[str] = []
+    paragraph: list[str] = []
+    first_line = 0
+
+    def close() -> None:
+        text = " ".join(paragraph).strip()
+        # "every value is cited or marked ASSUMPTION" describes the convention, not an assumption
+        if "ASSUMPTION" in text and text.count("ASSUMPTION") > text.count("marked ASSUMPTION"):
+            found.append(f"{path.name}:{first_line}: {' '.join(text.split())}")
+        paragraph.clear()
+
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            text = stripped.lstrip("#").strip()
+            if not text or _MARKER.match(text) or set(text) <= set("-=#*"):
+                close()
+                if not text or set(text) <= set("-=#*"):
+                    continue
+            if not paragraph:
+                first_line = number
+            paragraph.append(text)
+            continue
+        close()
+        code, hash_sign, comment = _split_comment(line)
+        if hash_sign and "ASSUMPTION" in comment:
+            found.append(f"{path.name}:{number}: {code.strip()} — {comment.strip()}")
+    close()
+    return found
+
+
+def _split_comment(line: str) -> tuple[str, str, str]:
+    """``code, "#", comment`` of a YAML line (a ``#`` inside quotes is not a comment)."""
+    quote = None
+    for index, char in enumerate(line):
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and (index == 0 or line[index - 1].isspace()):
+            return line[:index], "#", line[index + 1:]
+    return line, "", ""
+
+
+def service_utilisation_frame(kpis: pd.DataFrame, measure: str = "utilisation") -> pd.DataFrame:
+    """Day-care and meal-point KPIs by zone as a tidy frame for
+    :func:`carefacility.report.plots.service_utilisation`.
+
+    Parameters
+    ----------
+    kpis : pandas.DataFrame
+        Long KPI table with metrics ``<service>.<measure>.<zone>``, e.g.
+        ``day_centre.utilisation.月坛`` [fraction].
+    measure : str
+        ``utilisation`` or another per-zone measure such as ``turned_away_share``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``year, zone, service, mean, ci_low, ci_high`` (empty when there are no such KPIs).
+    """
+    pattern = re.compile(rf"^(day_centre|meal_point)\.{re.escape(measure)}\.(.+)$")
+    parts = kpis["metric"].astype(str).str.extract(pattern)
+    found = parts[0].notna().to_numpy()
+    rows = kpis[found]
+    return pd.DataFrame({
+        "year": rows["year"].to_numpy(), "zone": parts[1].to_numpy()[found],
+        "service": parts[0].to_numpy()[found], "mean": rows["mean"].to_numpy(),
+        "ci_low": rows["ci_low"].to_numpy(), "ci_high": rows["ci_high"].to_numpy(),
+    })
+
+
+# --------------------------------------------------------------------------------------------
+# The report: charts, report.html, results.xlsx
+# --------------------------------------------------------------------------------------------
+
+_CAPTIONS: dict[str, dict[str, str]] = {
+    "scorecard_chart": {
+        "en": "Each target by year: met, at risk (the 95 % CI straddles the target) or missed, "
+              "with the simulated mean and its interval.",
+        "zh": "各项目标分年度评估：达标、有风险（95%置信区间跨越目标）或未达标，"
+              "并给出模拟均值及其区间。"},
+    "beds_occupied_planned": {
+        "en": "Occupied beds by type (line: mean over replications, band: 95 % CI) against "
+              "the plan's beds (dashed steps). The black line is the pooled offered load: the "
+              "beds that would be in use if nobody had to wait.",
+        "zh": "各类床位的在住数（线：各次重复的均值；阴影：95%置信区间）"
+              "与规划床位（虚线阶梯）对比。黑色实线为共享池的提供负荷：若无人等待时所需的在用床位。"},
+    "waiting_times": {
+        "en": "Waits of the applicants admitted in each year: median, 90th and 95th "
+              "percentiles (band: 95 % CI over replications).",
+        "zh": "各年入住者的等待时间：中位数、第90和第95百分位（阴影：95%置信区间）。"},
+    "admitted_within_threshold": {
+        "en": "Share of each year's admissions that waited at most the service-level time T.",
+        "zh": "各年入住者中等待时间不超过服务水平时限T的比例。"},
+    "occupancy_by_bed_type": {
+        "en": "Time-average occupied beds over the beds in force, by bed type.",
+        "zh": "各类床位的时间平均在住数占在用床位数的比例。"},
+    "nursing_share": {
+        "en": "Nursing-type beds as a share of all beds in the plan, against the target.",
+        "zh": "规划中护理型床位占全部床位的比例与目标对比。"},
+    "service_utilisation": {
+        "en": "Mean utilisation of day-care centres and meal points by zone and year "
+              "(confidence intervals in the KPI tables).",
+        "zh": "各街镇日间照料中心和助餐点的年度平均使用率（置信区间见指标表）。"},
+    "elderly_population": {
+        "en": "Projected persons aged 60+ and 80+ and the 60+ share of the population.",
+        "zh": "预测的60岁及以上、80岁及以上人口及60岁及以上人口占比。"},
+    "population_pyramid": {
+        "en": "Population by age and sex: the base year (bars) and the horizon (outline).",
+        "zh": "分年龄、性别人口：基期（条形）与预测末年（轮廓线）。"},
+}
+
+_CHART_TITLES = {
+    "scorecard_chart": "scorecard", "beds_occupied_planned": "bed_demand",
+    "waiting_times": "waiting_times", "occupancy_by_bed_type": "occupancy_title",
+    "nursing_share": "nursing_share_title", "service_utilisation": "service_utilisation",
+    "elderly_population": "elderly", "population_pyramid": "pyramid",
+}
+
+
+def _target_of(scorecard: pd.DataFrame | None, metric: str) -> tuple[float | None, str]:
+    if scorecard is None or scorecard.empty or "metric" not in scorecard:
+        return None, ">="
+    rows = scorecard[scorecard["metric"] == metric]
+    if rows.empty:
+        return None, ">="
+    return float(rows["threshold"].iloc[0]), str(rows["comparison"].iloc[0])
+
+
+def _draw_charts(tables: dict[str, pd.DataFrame], *, title: str, lang: plots.Lang
+                 ) -> list[tuple[str, Any]]:
+    """``(file stem, Axes)`` of every chart the tables allow, in report order."""
+    kpis = tables["kpis"]
+    metrics = set(kpis["metric"])
+    scorecard = tables.get("scorecard")
+    charts: list[tuple[str, Any]] = []
+    if scorecard is not None and not scorecard.empty:
+        charts.append(("scorecard_chart", plots.scorecard_chart(scorecard, lang=lang)))
+    if any(m.startswith("occupied_beds.") for m in metrics):
+        charts.append(("beds_occupied_planned", plots.bed_demand_supply(
+            kpis, tables.get("analytic_cross_check"), lang=lang)))
+    if any(m.startswith("wait_p") for m in metrics):
+        charts.append(("waiting_times", plots.waiting_times(kpis, lang=lang)))
+    if "share_admitted_within_threshold" in metrics:
+        target, _ = _target_of(scorecard, "share_admitted_within_threshold")
+        charts.append(("admitted_within_threshold",
+                       plots.admitted_within_threshold(kpis, target=target, lang=lang)))
+    if any(m.startswith("occupancy.") for m in metrics):
+        charts.append(("occupancy_by_bed_type", plots.occupancy_by_type(kpis, lang=lang)))
+    if "nursing_share" in metrics:
+        target, comparison = _target_of(scorecard, "nursing_share")
+        charts.append(("nursing_share", plots.nursing_share(kpis, target=target,
+                                                            comparison=comparison, lang=lang)))
+    utilisation = service_utilisation_frame(kpis)
+    if not utilisation.empty:
+        charts.append(("service_utilisation", plots.service_utilisation(utilisation, lang=lang)))
+    elderly = tables.get("elderly_summary")
+    if elderly is not None and not elderly.empty and (elderly["zone"] == "all").any():
+        charts.append(("elderly_population", plots.elderly_trend(
+            elderly, lang=lang, title=f"{title}: {plots.label('elderly', lang)}")))
+    population = tables.get("population")
+    if population is not None and not population.empty:
+        years = (int(population["year"].min()), int(population["year"].max()))
+        charts.append(("population_pyramid", plots.population_pyramid(
+            population, years, lang=lang, title=f"{title}: {plots.label('pyramid', lang)}")))
+    return charts
+
+
+def _chart_title(key: str, kpis: pd.DataFrame, lang: plots.Lang) -> str:
+    if key == "admitted_within_threshold":
+        days = plots.threshold_days(kpis)
+        if days is not None:
+            return plots.label("admitted_within_title", lang).format(days=f"{days:g}")
+        return plots.label("admitted_share", lang)
+    return plots.label(_CHART_TITLES[key], lang)
+
+
+def write_report_files(out: StagedOutput, tables: dict[str, pd.DataFrame],
+                       metadata: dict[str, Any], *, title: str, lang: plots.Lang = "en",
+                       assumptions: Sequence[str] = (),
+                       summary: dict[str, Any] | None = None) -> list[str]:
+    """Write the charts (PNG and SVG), ``report.html`` and ``results.xlsx`` into a staging
+    folder.
+
+    Parameters
+    ----------
+    out : StagedOutput
+        The staging folder (from :func:`carefacility.report.output_folder.staged_output`).
+    tables : dict of str to pandas.DataFrame
+        The run's tables by CSV stem (``kpis`` required; ``scorecard``,
+        ``kpis_by_replication``, ``analytic_cross_check``, ``care_need``, ``bed_demand``,
+        ``elderly_summary``, ``population``, ... used when present). Every table becomes a
+        sheet of the workbook, so pass exactly the tables whose CSV files sit beside it.
+    metadata : dict
+        The run's metadata (``run_metadata.json``).
+    title : str
+        Report title (the scenario name).
+    lang : {"en", "zh"}
+        Language of headings, chart labels and the workbook's ``about`` sheet.
+    assumptions : sequence of str
+        Assumption lines shown in the report (e.g. :func:`scenario_assumptions`).
+    summary : dict, optional
+        :func:`scenario_summary` of the scenario.
+
+    Returns
+    -------
+    list of str
+        Names of the files written.
+
+    Raises
+    ------
+    KeyError
+        If ``tables`` has no ``kpis``.
+    RuntimeError
+        If ``lang="zh"`` and no Chinese font is installed.
+    """
+    if "kpis" not in tables:
+        raise KeyError("the report needs the `kpis` table (kpis.csv)")
+    names: list[str] = []
+    charts: list[Chart] = []
+    for key, ax in _draw_charts(tables, title=title, lang=lang):
+        paths = plots.save_figure(ax, out.path(key))
+        names += [path.name for path in paths]
+        charts.append(Chart(key=key, title=_chart_title(key, tables["kpis"], lang),
+                            svg=paths[1].read_bytes(), caption=_CAPTIONS[key][lang]))
+    document = render_html(tables, metadata, title=title, lang=lang, assumptions=assumptions,
+                           summary=summary, charts=charts)
+    out.path("report.html").write_text(document, encoding="utf-8")
+    names.append("report.html")
+    write_workbook(tables, out.path("results.xlsx"), lang=lang)
+    names.append("results.xlsx")
+    return names
+
+
+def _run_tables(result: RunResult, scorecard: pd.DataFrame | None,
+                projection: PopulationProjection | None) -> dict[str, pd.DataFrame]:
+    tables: dict[str, pd.DataFrame] = {}
+    scorecard = scorecard if scorecard is not None else result.tables.get("scorecard")
+    if scorecard is not None:
+        tables["scorecard"] = scorecard
+    tables["kpis"] = result.kpis
+    tables["kpis_by_replication"] = result.per_replication
+    for name, frame in result.tables.items():
+        if name != "scorecard":
+            tables[name] = frame
+    if projection is not None:
+        tables.update(_projection_tables(projection))
+    ordered = {name: tables[name] for name in SHEET_ORDER if name in tables}
+    return ordered | {name: frame for name, frame in tables.items() if name not in ordered}
+
+
+def write_report(source: RunResult | str | Path, out_dir: str | Path | None = None, *,
+                 lang: plots.Lang = "en", title: str | None = None,
+                 projection: PopulationProjection | None = None,
+                 scenario: Scenario | None = None, scorecard: pd.DataFrame | None = None,
+                 assumptions: Sequence[str] | None = None,
+                 summary: dict[str, Any] | None = None, force: bool = False) -> list[Path]:
+    """Write a run's folder with its report, or rebuild the report of an existing folder.
+
+    With a :class:`~carefacility.runner.results.RunResult`, write into ``out_dir``, in one staged
+    write: every table as CSV (``scorecard.csv`` when there is a scorecard, ``kpis.csv``,
+    ``kpis_by_replication.csv``, the result's tables, and the projection's tables when
+    ``projection`` is given), ``run_metadata.json``, :data:`CONTEXT_FILE`, the charts,
+    ``report.html`` and ``results.xlsx``. With a folder, call :func:`rebuild_report`.
+
+    Parameters
+    ----------
+    source : RunResult or str or pathlib.Path
+        A run's result, or a folder written by an earlier run.
+    out_dir : str or pathlib.Path, optional
+        Output folder (required with a result; must be omitted or equal to ``source`` with a
+        folder).
+    lang : {"en", "zh"}
+    title : str, optional
+        Report title; by default the scenario's name.
+    projection : PopulationProjection, optional
+        The run's population projection (adds ``population.csv``,
+        ``population_components.csv`` and the population pyramid).
+    scenario : Scenario, optional
+        The scenario: its summary and ASSUMPTION comments go into the report unless
+        ``summary`` / ``assumptions`` are given.
+    scorecard : pandas.DataFrame, optional
+        The targets scorecard (:mod:`carefacility.targets.targets`); by default
+        ``result.tables["scorecard"]`` when present.
+    assumptions : sequence of str, optional
+    summary : dict, optional
+    force : bool
+        Write into a folder that holds files carefacility did not write.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files as they stand in the folder after the write.
+    """
+    if not isinstance(source, RunResult):
+        if out_dir is not None and Path(out_dir).resolve() != Path(source).resolve():
+            raise ValueError("rebuilding a report writes into its own folder; omit out_dir")
+        return rebuild_report(source, lang=lang, force=force)
+    if out_dir is None:
+        raise ValueError("write_report(result, out_dir): the output folder is missing")
+    result = source
+    if scenario is not None:
+        summary = summary if summary is not None else scenario_summary(scenario)
+        assumptions = assumptions if assumptions is not None else scenario_assumptions(scenario)
+    title = title or (summary or {}).get("name") or result.metadata.get("scenario", "")
+    tables = _run_tables(result, scorecard, projection)
+    context = {"title": title, "summary": summary or {}, "assumptions": list(assumptions or [])}
+    with staged_output(out_dir, force=force) as out:
+        names = []
+        for name, frame in tables.items():
+            write_csv(frame, out.path(f"{name}.csv"))
+            names.append(f"{name}.csv")
+        out.path("run_metadata.json").write_text(
+            json.dumps(result.metadata, indent=2, ensure_ascii=False), encoding="utf-8")
+        out.path(CONTEXT_FILE).write_text(
+            json.dumps(context, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        names += ["run_metadata.json", CONTEXT_FILE]
+        names += write_report_files(out, tables, result.metadata, title=title, lang=lang,
+                                    assumptions=context["assumptions"], summary=summary)
+        final = [out.final_path(name) for name in names]
+    return final
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    # only empty cells are missing values: a zone called "NA" stays a zone
+    return pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False, na_values=[""])
+
+
+def read_run_folder(directory: str | Path
+                    ) -> tuple[dict[str, pd.DataFrame], dict[str, Any], dict[str, Any]]:
+    """The tables, metadata and report context stored in a run folder.
+
+    Parameters
+    ----------
+    directory : str or pathlib.Path
+        A folder written by ``carefacility run``.
+
+    Returns
+    -------
+    tables : dict of str to pandas.DataFrame
+        Every CSV file carefacility wrote there, by stem (``kpis`` for ``kpis.csv``), in
+        workbook order.
+    metadata : dict
+        ``run_metadata.json`` (empty if missing).
+    context : dict
+        :data:`CONTEXT_FILE` (``title, summary, assumptions``; empty if missing).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder or its ``kpis.csv`` is missing.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise FileNotFoundError(f"{directory}: no such folder")
+    if not (directory / "kpis.csv").is_file():
+        raise FileNotFoundError(
+            f"{directory}: no kpis.csv here; `carefacility report` rebuilds the report of a "
+            "folder written by `carefacility run`")
+    manifest = directory / MANIFEST
+    ours = (set(manifest.read_text(encoding="utf-8").split("\n")) if manifest.is_file()
+            else None)
+    stems = [p.stem for p in sorted(directory.glob("*.csv"))
+             if ours is None or p.name in ours]
+    order = [s for s in SHEET_ORDER if s in stems] + [s for s in stems if s not in SHEET_ORDER]
+    tables = {stem: _read_csv(directory / f"{stem}.csv") for stem in order}
+    metadata: dict[str, Any] = {}
+    context: dict[str, Any] = {}
+    if (directory / "run_metadata.json").is_file():
+        metadata = json.loads((directory / "run_metadata.json").read_text(encoding="utf-8"))
+    if (directory / CONTEXT_FILE).is_file():
+        context = json.loads((directory / CONTEXT_FILE).read_text(encoding="utf-8"))
+    return tables, metadata, context
+
+
+def rebuild_report(directory: str | Path, *, lang: plots.Lang = "en",
+                   force: bool = False) -> list[Path]:
+    """Rebuild ``report.html``, ``results.xlsx`` and the charts of a run folder from its CSV and
+    JSON files, without simulating again.
+
+    The files are staged and replace the old ones only when all are written: a failure leaves
+    the folder unchanged.
+
+    Parameters
+    ----------
+    directory : str or pathlib.Path
+        A folder written by ``carefacility run``.
+    lang : {"en", "zh"}
+    force : bool
+        Write even if the folder holds files carefacility did not write.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files rewritten.
+    """
+    tables, metadata, context = read_run_folder(directory)
+    title = (context.get("title") or metadata.get("scenario") or Path(directory).resolve().name)
+    with staged_output(directory, force=force) as out:
+        names = write_report_files(out, tables, metadata, title=title, lang=lang,
+                                   assumptions=context.get("assumptions", []),
+                                   summary=context.get("summary") or None)
+        final = [out.final_path(name) for name in names]
+    return final

@@ -1,0 +1,232 @@
+"""Plan targets and the scorecard: per target and year, met, missed or at risk, and by how much.
+
+A target compares one KPI with a threshold in some years. Its status uses the KPI's 95 %
+confidence interval over replications:
+
+* **met** — the whole interval is on the right side of the threshold;
+* **missed** — the whole interval is on the wrong side;
+* **at risk** — the interval straddles the threshold (more replications may settle it).
+
+Plan arithmetic (beds, nursing share, beds per 1,000 elders) has no uncertainty, so it is met or
+missed. The shortfall is given in the units a planner acts on: beds, nursing-type beds, dementia
+beds, day-care centres, meal points.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from carefacility.base.section import Section
+from carefacility.queueing.analytic import servers_for_wait
+
+__all__ = ["TARGET_METRICS", "TargetSpec", "scorecard", "target_problems"]
+
+TARGET_METRICS: dict[str, tuple[str, str]] = {
+    # metric: (default comparison, what it is)
+    "beds": (">=", "care beds in total [beds]"),
+    "beds.nursing": (">=", "nursing-type beds [beds]"),
+    "beds.dementia": (">=", "dementia care beds [beds]"),
+    "nursing_share": (">=", "nursing-type share of beds [fraction]"),
+    "beds_per_1000_60plus": (">=", "beds per 1,000 persons aged 60+ [beds]"),
+    "share_admitted_within_threshold": (
+        ">=", "share of admissions that waited at most simulation.admitted_within_days"),
+    "wait_p95_days": ("<=", "95th percentile wait of admissions [days]"),
+    "wait_mean_days": ("<=", "mean wait of admissions [days]"),
+    "waiting_list_year_end": ("<=", "persons waiting on 31 December"),
+    "dependent_in_general_beds": ("<=", "dependent residents in general beds [persons]"),
+    "day_centre.coverage_communities": (">=", "share of communities with a day-care centre"),
+    "day_centre.coverage_elders": (">=", "share of elders with a day-care centre"),
+    "meal_point.coverage_communities": (">=", "share of communities with a meal point"),
+    "meal_point.coverage_elders": (">=", "share of elders with a meal point"),
+    "day_centre.sites": (">=", "day-care centres open [centres]"),
+    "meal_point.sites": (">=", "meal points open [meal points]"),
+    "day_centre.turned_away_share": ("<=", "share of day-care visits turned away"),
+    "meal_point.turned_away_share": ("<=", "share of meals not served"),
+}
+
+_UNITS = {
+    "beds": "beds", "beds.nursing": "nursing beds", "beds.dementia": "dementia beds",
+    "nursing_share": "nursing beds", "beds_per_1000_60plus": "beds",
+    "share_admitted_within_threshold": "beds (pooled M/M/c estimate)",
+    "wait_p95_days": "days", "wait_mean_days": "days", "waiting_list_year_end": "persons",
+    "dependent_in_general_beds": "persons",
+    "day_centre.coverage_communities": "communities (zones without communities_csv) "
+                                       "without a centre",
+    "day_centre.coverage_elders": "share of elders",
+    "meal_point.coverage_communities": "communities (zones without communities_csv) "
+                                       "without a meal point",
+    "meal_point.coverage_elders": "share of elders",
+    "day_centre.sites": "centres", "meal_point.sites": "meal points",
+    "day_centre.turned_away_share": "share of visits",
+    "meal_point.turned_away_share": "share of meals",
+}
+
+
+class TargetSpec(Section):
+    """One target of the plan, e.g. "nursing-type beds ≥ 55 % of beds from 2022"."""
+
+    id: str = Field(min_length=1, description="Short unique name, e.g. nursing_share_2022.")
+    label: str | None = Field(None, description="How the plan words it (shown on the "
+                              "scorecard), e.g. 护理型床位占比不低于55%.")
+    metric: str = Field(description="The KPI compared: " + ", ".join(TARGET_METRICS) + ".")
+    comparison: Literal[">=", "<="] | None = Field(
+        None, description="At least (>=) or at most (<=); default depends on the metric.")
+    value: float = Field(description="The threshold, in the metric's unit (fractions as 0.55).")
+    from_year: int | None = Field(None, description="First year the target applies "
+                                  "(default: the simulation's first year).")
+    to_year: int | None = Field(None, description="Last year it applies (default: the last "
+                                "simulated year).")
+    basis: Literal["registered", "resident"] | None = Field(
+        None, description="For per-1,000-elders targets: which population the plan counts "
+        "(户籍 registered or 常住 resident); must match population.basis.")
+
+
+def target_problems(targets: list[TargetSpec], population_basis: str, first_year: int,
+                    last_year: int, services: set[str] | None = None
+                    ) -> list[tuple[tuple[str | int, ...], str]]:
+    """Problems pydantic cannot see: unknown metrics, years outside the run, basis mismatch.
+
+    Returns
+    -------
+    list of (path inside ``targets``, message)
+    """
+    import difflib
+
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    seen: set[str] = set()
+    for index, target in enumerate(targets):
+        if target.id in seen:
+            problems.append(((index, "id"), f"target id {target.id!r} is used twice"))
+        seen.add(target.id)
+        if target.metric not in TARGET_METRICS:
+            close = difflib.get_close_matches(target.metric, list(TARGET_METRICS), n=1)
+            hint = f' (did you mean "{close[0]}"?)' if close else ""
+            problems.append(((index, "metric"), f"unknown metric {target.metric!r}{hint}; "
+                             f"allowed: {', '.join(TARGET_METRICS)}"))
+        service = target.metric.split(".")[0]
+        if service in {"day_centre", "meal_point"} and service not in (services or set()):
+            problems.append(((index, "metric"), f"{target.metric} needs "
+                             f"services.{service}s in the scenario"))
+        start = target.from_year if target.from_year is not None else first_year
+        end = target.to_year if target.to_year is not None else last_year
+        for key, year in (("from_year", target.from_year), ("to_year", target.to_year)):
+            if year is not None and not first_year <= year <= last_year:
+                problems.append(((index, key), f"{year} is outside the simulated years "
+                                 f"{first_year}-{last_year}"))
+        if start > end:
+            problems.append(((index, "to_year"), f"to_year {end} is before from_year {start}"))
+        if target.basis is not None and target.basis != population_basis:
+            problems.append(((index, "basis"), f"the target counts {target.basis} elders but "
+                             f"the population is {population_basis}; project a "
+                             f"{target.basis} population for this target"))
+        if target.metric.endswith(("share", "_threshold")) or ".coverage" in target.metric:
+            if not 0 <= target.value <= 1:
+                problems.append(((index, "value"), f"{target.value:g} is a share; give a "
+                                 "fraction between 0 and 1 (e.g. 0.55 for 55 %)"))
+    return problems
+
+
+def _status(comparison: str, threshold: float, low: float, high: float) -> str:
+    if any(math.isnan(v) for v in (low, high)):
+        return "no data"
+    ok_low, ok_high = ((low >= threshold), (high >= threshold)) if comparison == ">=" else (
+        (high <= threshold), (low <= threshold))
+    if ok_low and ok_high:
+        return "met"
+    if not ok_low and not ok_high:
+        return "missed"
+    return "at_risk"
+
+
+def _shortfall(metric: str, comparison: str, threshold: float, mean: float,
+               year_kpis: pd.Series, cross_check: pd.Series | None,
+               threshold_days: float | None) -> float:
+    """How much is missing, in the units a planner acts on (0 when the mean meets it)."""
+    gap = (threshold - mean) if comparison == ">=" else (mean - threshold)
+    if gap <= 0:
+        return 0.0
+    beds = year_kpis.get("beds", math.nan)
+    if metric == "nursing_share":
+        # nursing beds to convert from general ones (adding new nursing beds would need
+        # (share × beds − nursing) / (1 − share))
+        needed = threshold * beds - year_kpis.get("beds.nursing", math.nan)
+        return float(math.ceil(needed - 1e-9))
+    if metric == "beds_per_1000_60plus":
+        return float(math.ceil(threshold * year_kpis.get("pop_60plus", math.nan) / 1000 - beds
+                               - 1e-9))
+    if metric in {"beds", "beds.nursing", "beds.dementia", "day_centre.sites",
+                  "meal_point.sites"}:
+        return float(math.ceil(gap))
+    if metric == "share_admitted_within_threshold":
+        if cross_check is None or threshold_days is None or not threshold < 1:
+            return math.nan
+        needed = servers_for_wait(float(cross_check["arrival_rate_per_day"]),
+                                  1.0 / float(cross_check["mean_stay_days"]),
+                                  threshold_days, threshold)
+        # enough beds in one pooled pool, yet missed: the gap is in bed types or zones
+        return float(needed - beds) if needed > beds else math.nan
+    if metric.endswith("coverage_communities"):
+        service = metric.split(".")[0]
+        return float(year_kpis.get(f"{service}.communities_without_service", math.nan))
+    return float(gap)
+
+
+def scorecard(targets: list[TargetSpec], kpis: pd.DataFrame, *,
+              cross_check: pd.DataFrame | None = None,
+              threshold_days: float | None = None) -> pd.DataFrame:
+    """Judge every target in every year it applies.
+
+    Parameters
+    ----------
+    targets : list of TargetSpec
+    kpis : pandas.DataFrame
+        ``year, metric, mean, ci_low, ci_high, unit`` (from
+        :func:`carefacility.runner.simulation.run`).
+    cross_check : pandas.DataFrame, optional
+        The pooled M/M/c table (``year, arrival_rate_per_day, mean_stay_days``), used to turn a
+        missed service level into beds.
+    threshold_days : float, optional
+        The ``T`` of ``share_admitted_within_threshold``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``target, label, year, metric, comparison, threshold, simulated_mean, ci_low, ci_high,
+        status, shortfall, shortfall_unit``; status is ``met``, ``missed``, ``at_risk`` or
+        ``no data`` (e.g. no admissions that year).
+    """
+    wide = kpis.pivot_table(index="year", columns="metric", values="mean", aggfunc="first")
+    indexed = kpis.set_index(["year", "metric"])
+    checks = cross_check.set_index("year") if cross_check is not None else None
+    years = sorted(int(year) for year in kpis["year"].unique())
+    wide = wide.reindex(years)
+    rows = []
+    for target in targets:
+        comparison = target.comparison or TARGET_METRICS.get(target.metric, (">=", ""))[0]
+        start = target.from_year if target.from_year is not None else years[0]
+        end = target.to_year if target.to_year is not None else years[-1]
+        label = target.label or f"{target.metric} {comparison} {target.value:g}"
+        for year in (y for y in years if start <= y <= end):
+            if (year, target.metric) in indexed.index:
+                row = indexed.loc[(year, target.metric)]
+                mean, low, high = float(row["mean"]), float(row["ci_low"]), float(row["ci_high"])
+            else:
+                mean = low = high = math.nan
+            status = _status(comparison, target.value, low, high)
+            shortfall = math.nan if math.isnan(mean) else _shortfall(
+                target.metric, comparison, target.value, mean, wide.loc[year],
+                checks.loc[year] if checks is not None and year in checks.index else None,
+                threshold_days)
+            rows.append({"target": target.id, "label": label, "year": int(year),
+                         "metric": target.metric, "comparison": comparison,
+                         "threshold": target.value, "simulated_mean": mean, "ci_low": low,
+                         "ci_high": high, "status": status, "shortfall": shortfall,
+                         "shortfall_unit": _UNITS.get(target.metric, "")})
+    columns = ["target", "label", "year", "metric", "comparison", "threshold", "simulated_mean",
+               "ci_low", "ci_high", "status", "shortfall", "shortfall_unit"]
+    return pd.DataFrame(rows, columns=columns).astype({"year": np.int64}, errors="ignore")
