@@ -1,6 +1,7 @@
-"""Command line: ``carefacility validate | schema | project``.
+"""Command line: ``carefacility validate | schema | project | run | report``.
 
-Thin by design: parse the arguments, call the Python API, write the outputs, set the exit code.
+Thin by design: parse the arguments, call the public face (:mod:`carefacility.api`), write the
+outputs, set the exit code.
 Exit codes: 0 success, 2 bad input (every problem printed, nothing written), 1 other failure.
 """
 
@@ -60,20 +61,17 @@ def schema() -> None:
 @click.option("--force", is_flag=True, help="Write into a folder that holds other files.")
 def project(scenario_file: Path, out_dir: Path, lang: str, force: bool) -> None:
     """Project the population of SCENARIO_FILE; write tables and charts to --out."""
-    from carefacility.population.projection import project_population, with_mortality_range
-    from carefacility.report.writer import write_population_outputs
-    from carefacility.scenario.loader import load_scenario
+    from carefacility import api
 
     started = time.perf_counter()
     try:
-        scenario = load_scenario(scenario_file)
+        scenario = api.load_scenario(scenario_file)
     except ScenarioError as error:
         _fail_bad_input(error.report())
-    projection = with_mortality_range(scenario.population,
-                                      project_population(scenario.population))
+    projection = api.project(scenario)
     try:
-        written = write_population_outputs(projection, out_dir, title=scenario.name,
-                                           lang=lang, force=force)  # type: ignore[arg-type]
+        written = api.write_report(projection, out_dir, title=scenario.name,
+                                   lang=lang, force=force)  # type: ignore[arg-type]
     except (OutputFolderError, RuntimeError) as error:
         _fail_bad_input(str(error))
     seconds = time.perf_counter() - started
@@ -105,26 +103,20 @@ def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int 
         executor: str, workers: int | None, dask_address: str | None, lang: str,
         force: bool) -> None:
     """Simulate the plan of SCENARIO_FILE against its care need; write KPIs with 95 % CIs."""
-    from carefacility.population.projection import project_population, with_mortality_range
-    from carefacility.report.writer import write_report
-    from carefacility.runner.simulation import run as run_scenario
-    from carefacility.scenario.loader import load_scenario
+    from carefacility import api
 
     try:
-        scenario = load_scenario(scenario_file)
+        scenario = api.load_scenario(scenario_file)
     except ScenarioError as error:
         _fail_bad_input(error.report())
-    if scenario.plan is None:
+    if scenario.plan is None or scenario.spec.simulation is None:
         _fail_bad_input(f"{scenario_file}: no `plan` and `simulation` sections; "
                         "`carefacility project` projects the population alone")
-    projection = with_mortality_range(scenario.population,
-                                      project_population(scenario.population))
-    result = run_scenario(scenario, replications=replications, seed=seed,
-                          executor=executor, workers=workers,  # type: ignore[arg-type]
-                          dask_address=dask_address, projection=projection)
+    result = api.run(scenario, replications=replications, seed=seed,
+                     executor=executor, workers=workers,  # type: ignore[arg-type]
+                     dask_address=dask_address)
     try:
-        written = write_report(result, out_dir, projection=projection, scenario=scenario,
-                               title=scenario.name, lang=lang, force=force)  # type: ignore
+        written = api.write_report(result, out_dir, lang=lang, force=force)  # type: ignore
     except (OutputFolderError, RuntimeError) as error:
         _fail_bad_input(str(error))
     meta = result.metadata
