@@ -1,9 +1,17 @@
 """The planning report as one self-contained HTML file (``report.html``).
 
+:func:`render_html` renders the Jinja2 template ``templates/report.html.j2`` (with its macros
+in ``templates/_macros.html.j2`` and its style sheet ``templates/report.css``) with
+autoescaping on and ``StrictUndefined``: this module turns the run's tables into plain data
+(strings, lists and dicts, with every figure already formatted and every label already in the
+report's language) and the template builds the markup, escaping every text it is given:
+scenario names, target labels, assumption lines, zone names and table cells. Nothing is marked
+safe; a variable missing from the template's context is an error, not an empty string.
+
 Everything is inside the file: the CSS, and the charts as SVG images in ``data:`` URLs. The
 page loads nothing from anywhere (no scripts, fonts, style sheets or images from the network; a
 Content-Security-Policy says so to the browser too), so it can be mailed, archived and opened
-offline. All text from scenarios and tables is escaped.
+offline.
 
 Sections: scenario summary, assumptions, target scorecard, charts, KPI tables (mean and 95 %
 confidence interval by year), the analytic cross-check beside the simulated figures, and the
@@ -14,7 +22,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import html
+import functools
 import json
 import math
 import re
@@ -22,12 +30,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import jinja2
 import numpy as np
 import pandas as pd
 
 from carefacility.runner.results import summarise_replications
 
 __all__ = ["Chart", "format_number", "kpi_groups", "metric_name", "render_html"]
+
+TEMPLATE = "report.html.j2"
+"""The report's template, in ``carefacility/report/templates``."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,18 @@ class Chart:
     title: str
     svg: bytes
     caption: str = ""
+
+
+@dataclass(frozen=True)
+class _Value:
+    """A table cell's figure as shown: the text and, when there is one, its 95 % interval."""
+
+    text: str
+    ci: tuple[str, str] | None = None
+
+
+_MISSING = _Value("–")
+"""A cell without a figure."""
 
 
 _TEXT: dict[str, dict[str, str]] = {
@@ -217,62 +241,21 @@ _GROUPS = (
     ("group_community", ("day_centre", "meal_point")),
 )
 
-_CSS = """
-:root { --ink: #1d2733; --muted: #5b6673; --line: #d9dee4; --band: #f4f6f8;
-        --met: #b7dfb9; --at_risk: #fde3a7; --missed: #f4b6b1; --accent: #2f5d8a; }
-* { box-sizing: border-box; }
-body { margin: 0; color: var(--ink); background: #fff; line-height: 1.5;
-       font-family: "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei",
-       "Microsoft YaHei", "PingFang SC", "DejaVu Sans", Arial, sans-serif; font-size: 15px; }
-main { max-width: 1180px; margin: 0 auto; padding: 24px 32px 48px; }
-header.title { border-bottom: 3px solid var(--accent); margin-bottom: 12px; }
-h1 { font-size: 26px; margin: 8px 0 4px; }
-h1 .kind { display: block; font-size: 14px; font-weight: normal; color: var(--muted); }
-h2 { font-size: 20px; margin: 36px 0 10px; padding-bottom: 4px;
-     border-bottom: 1px solid var(--line); color: var(--accent); }
-h3 { font-size: 16px; margin: 22px 0 6px; }
-p.note, p.meta { color: var(--muted); font-size: 13px; margin: 6px 0; }
-nav ol { columns: 2; margin: 6px 0; padding-left: 22px; }
-nav a { color: var(--accent); text-decoration: none; }
-table { border-collapse: collapse; margin: 8px 0 12px; font-size: 13px; }
-th, td { border: 1px solid var(--line); padding: 4px 8px; vertical-align: top; }
-thead th { background: var(--band); text-align: center; font-weight: 600; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.shortfall { max-width: 260px; font-size: 12px; }
-td.target { max-width: 300px; background: #fff; }
-td.num .ci, th .unit, th code { display: block; color: var(--muted); font-size: 11px;
-                                font-weight: normal; }
-th code { font-family: "DejaVu Sans Mono", Consolas, monospace; }
-table.kv th { text-align: left; background: var(--band); font-weight: 600; width: 32%; }
-table.kv { width: 100%; }
-.scroll { overflow-x: auto; max-width: 100%; }
-.status { display: inline-block; min-width: 64px; text-align: center; padding: 1px 8px;
-          border-radius: 10px; font-weight: 600; border: 1px solid rgba(0, 0, 0, 0.15); }
-.status.met { background: var(--met); }
-.status.at_risk { background: var(--at_risk); }
-.status.missed { background: var(--missed); }
-figure { margin: 18px 0 26px; page-break-inside: avoid; break-inside: avoid; }
-figure img { display: block; max-width: 100%; height: auto; border: 1px solid var(--line); }
-.target-id { display: block; color: var(--muted); font-size: 11px; }
-figcaption { color: var(--muted); font-size: 13px; margin-top: 6px; }
-ul.assumptions li { margin-bottom: 6px; }
-ul.assumptions code { color: var(--muted); font-size: 12px; }
-footer { margin-top: 40px; color: var(--muted); font-size: 12px;
-         border-top: 1px solid var(--line); padding-top: 8px; }
-@media print { main { max-width: none; padding: 0; } h2 { page-break-after: avoid; }
-               .scroll { overflow: visible; } }
-"""
+_SECTIONS = ("summary", "assumptions", "scorecard", "charts", "kpis", "cross_check", "metadata")
+"""The report's sections (ids of their ``<section>`` elements), in order."""
 
-_CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
-        "base-uri 'none'; form-action 'none'")
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """The Jinja2 environment of the report's templates, created on first use."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("carefacility.report", "templates"), autoescape=True,
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True)
 
 
 def _t(key: str, lang: str) -> str:
     return _TEXT[key].get(lang, _TEXT[key]["en"])
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
 
 
 def metric_name(metric: str, lang: str) -> str:
@@ -312,12 +295,12 @@ def _format_threshold(value: Any, unit: str) -> str:
     return f"{100 * number:g} %" if unit == "fraction" else f"{number:,g}"
 
 
-def _value_cell(mean: float, low: float, high: float, unit: str) -> str:
-    text = _e(format_number(mean, unit))
+def _value(mean: float, low: float, high: float, unit: str) -> _Value:
+    """A figure with its interval, the interval left out when it is missing or empty."""
+    ci = None
     if math.isfinite(low) and math.isfinite(high) and (high - low) > 1e-9 * max(1, abs(mean)):
-        text += (f'<span class="ci">[{_e(format_number(low, unit))}, '
-                 f'{_e(format_number(high, unit))}]</span>')
-    return f'<td class="num">{text}</td>'
+        ci = (format_number(low, unit), format_number(high, unit))
+    return _Value(format_number(mean, unit), ci)
 
 
 def kpi_groups(metrics: Iterable[str]) -> list[tuple[str, list[str]]]:
@@ -341,38 +324,39 @@ def kpi_groups(metrics: Iterable[str]) -> list[tuple[str, list[str]]]:
     return [(key, names) for key, names in groups.items() if names]
 
 
-def _summary_section(summary: dict[str, Any], metadata: dict[str, Any], kpis: pd.DataFrame,
-                     lang: str) -> str:
+def _summary_rows(summary: dict[str, Any], metadata: dict[str, Any], kpis: pd.DataFrame,
+                  lang: str) -> list[tuple[str, str]]:
+    """The scenario summary as (label, value) pairs."""
     rows: list[tuple[str, str]] = []
     name = summary.get("name") or metadata.get("scenario")
     if name:
-        rows.append((_t("name", lang), _e(name)))
+        rows.append((_t("name", lang), str(name)))
     if summary.get("description"):
-        rows.append((_t("description", lang), _e(summary["description"])))
+        rows.append((_t("description", lang), str(summary["description"])))
     if summary.get("basis"):
         basis = summary["basis"]
-        rows.append((_t("basis", lang), _e(_t(basis, lang) if basis in _TEXT else basis)))
+        rows.append((_t("basis", lang), _t(basis, lang) if basis in _TEXT else str(basis)))
     if summary.get("base_date"):
-        rows.append((_t("base_date", lang), _e(summary["base_date"])))
+        rows.append((_t("base_date", lang), str(summary["base_date"])))
     if summary.get("report_date"):
         when = summary["report_date"]
-        rows.append((_t("report_date", lang), _e(_t(when, lang) if when in _TEXT else when)))
+        rows.append((_t("report_date", lang), _t(when, lang) if when in _TEXT else str(when)))
     if summary.get("horizon_year"):
-        rows.append((_t("horizon_year", lang), _e(summary["horizon_year"])))
+        rows.append((_t("horizon_year", lang), str(summary["horizon_year"])))
     years = sorted(int(y) for y in kpis["year"].unique()) if not kpis.empty else []
     if years:
-        rows.append((_t("simulated_years", lang), _e(f"{years[0]}–{years[-1]}")))
+        rows.append((_t("simulated_years", lang), f"{years[0]}–{years[-1]}"))
     if summary.get("zones") and list(summary["zones"]) != ["all"]:
-        zones = list(summary["zones"])
+        zones = [str(zone) for zone in summary["zones"]]
         shown = "、".join(zones[:20]) if lang == "zh" else ", ".join(zones[:20])
-        rows.append((_t("zones", lang), _e(f"{len(zones)}: {shown}" + (
-            " …" if len(zones) > 20 else ""))))
+        rows.append((_t("zones", lang),
+                     f"{len(zones)}: {shown}" + (" …" if len(zones) > 20 else "")))
     if summary.get("homes") is not None:
-        rows.append((_t("homes", lang), _e(summary["homes"])))
+        rows.append((_t("homes", lang), str(summary["homes"])))
     for key in ("beds_start", "beds_end"):
         beds = summary.get(key) or _beds_from_kpis(kpis, first=key == "beds_start")
         if beds:
-            rows.append((_t(key, lang), _e(_beds_text(beds, lang))))
+            rows.append((_t(key, lang), _beds_text(beds, lang)))
     for key in ("waiting_discipline", "admitted_within_days", "starting_occupancy",
                 "waiting_list_persons", "overflow_to_general"):
         if key in summary and summary[key] is not None:
@@ -385,9 +369,8 @@ def _summary_section(summary: dict[str, Any], metadata: dict[str, Any], kpis: pd
                 value = f"{float(value):g} {_t('days', lang)}"
             elif key == "waiting_discipline" and value in _TEXT:
                 value = _t(value, lang)
-            rows.append((_t(key, lang), _e(value)))
-    body = "".join(f"<tr><th>{_e(k)}</th><td>{v}</td></tr>" for k, v in rows)
-    return f'<table class="kv"><tbody>{body}</tbody></table>'
+            rows.append((_t(key, lang), str(value)))
+    return rows
 
 
 def _beds_from_kpis(kpis: pd.DataFrame, *, first: bool) -> dict[str, float] | None:
@@ -416,25 +399,24 @@ def _beds_text(beds: dict[str, Any], lang: str) -> str:
     return text
 
 
-def _assumptions_section(assumptions: Sequence[str], lang: str) -> str:
-    if not assumptions:
-        return f'<p class="note">{_e(_t("no_assumptions", lang))}</p>'
-    items = []
+def _assumption_items(assumptions: Sequence[str]) -> list[dict[str, str | None]]:
+    """Assumption lines split into where they come from (``file.yaml:27``, or None) and text."""
+    items: list[dict[str, str | None]] = []
     for line in assumptions:
         where, sep, text = str(line).partition(": ")
         if sep and ":" in where and " " not in where:  # "file.yaml:27: text"
-            items.append(f"<li><code>{_e(where)}</code> {_e(text)}</li>")
+            items.append({"where": where, "text": text})
         else:
-            items.append(f"<li>{_e(line)}</li>")
-    return f'<ul class="assumptions">{"".join(items)}</ul>'
+            items.append({"where": None, "text": str(line)})
+    return items
 
 
-def _scorecard_section(scorecard: pd.DataFrame | None, lang: str) -> str:
+def _scorecard_rows(scorecard: pd.DataFrame | None, lang: str) -> list[dict[str, Any]]:
+    """The scorecard's rows; a target's first row also carries the target (label, id,
+    threshold, and how many rows it spans)."""
     if scorecard is None or scorecard.empty:
-        return f'<p class="note" id="no-scorecard">{_e(_t("no_scorecard", lang))}</p>'
-    head = "".join(f"<th>{_e(_t(k, lang))}</th>" for k in
-                   ("target", "threshold", "year", "simulated", "status", "shortfall"))
-    rows = []
+        return []
+    rows: list[dict[str, Any]] = []
     for target, group in scorecard.groupby("target", sort=False):
         first = group.iloc[0]
         metric = str(first.get("metric", ""))
@@ -442,29 +424,24 @@ def _scorecard_section(scorecard: pd.DataFrame | None, lang: str) -> str:
                               or "utilisation" in metric or ".coverage" in metric) else ""
         comparison = str(first.get("comparison", ""))
         sign = {">=": "≥", "<=": "≤"}.get(comparison, comparison)
-        label_text = first.get("label", target)
-        label_text = target if pd.isna(label_text) else label_text
-        span = f' rowspan="{len(group)}"' if len(group) > 1 else ""
+        label = first.get("label", target)
+        label = target if pd.isna(label) else label
         for index, (_, row) in enumerate(group.iterrows()):
             status = str(row.get("status", "")).replace(" ", "_")
             word = _t(status, lang) if status in ("met", "at_risk", "missed", "no_data") else (
                 status)
-            cells = []
+            head = None
             if index == 0:
-                cells.append(f'<td{span} class="target">{_e(label_text)}'
-                             f'<code class="target-id">{_e(target)}</code></td>'
-                             f'<td{span} class="num">{_e(sign)} '
-                             f'{_e(_format_threshold(row.get("threshold"), unit))}</td>')
-            cells.append(f'<td class="num">{_e(row.get("year", ""))}</td>')
-            cells.append(_value_cell(float(row.get("simulated_mean", math.nan)),
-                                     float(row.get("ci_low", math.nan)),
-                                     float(row.get("ci_high", math.nan)), unit))
-            cells.append(f'<td><span class="status {_e(status)}">{_e(word)}</span></td>')
-            cells.append(f'<td class="shortfall">{_e(_shortfall_text(row))}</td>')
-            rows.append(f"<tr>{''.join(cells)}</tr>")
-    return (f'<table id="scorecard-table" class="scorecard"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>'
-            f'<p class="note">{_e(_t("scorecard_note", lang))}</p>')
+                head = {"label": str(label), "id": str(target), "rows": len(group),
+                        "threshold": f"{sign} "
+                                     f"{_format_threshold(row.get('threshold'), unit)}"}
+            rows.append({
+                "target": head, "year": str(row.get("year", "")),
+                "simulated": _value(float(row.get("simulated_mean", math.nan)),
+                                    float(row.get("ci_low", math.nan)),
+                                    float(row.get("ci_high", math.nan)), unit),
+                "status": status, "status_text": word, "shortfall": _shortfall_text(row)})
+    return rows
 
 
 def _shortfall_text(row: pd.Series) -> str:
@@ -492,52 +469,44 @@ def _svg_width_px(svg: bytes, scale: float = 1.15) -> int | None:
     return round(points * scale)
 
 
-def _charts_section(charts: Sequence[Chart], lang: str) -> str:
-    figures = []
-    for chart in charts:
-        data = base64.b64encode(chart.svg).decode("ascii")
-        width = _svg_width_px(chart.svg)
-        size = f' width="{width}"' if width else ""
-        stop = "。" if lang == "zh" else ". "
-        caption = (f"<figcaption><strong>{_e(chart.title)}{stop}</strong>{_e(chart.caption)}"
-                   "</figcaption>")
-        figures.append(
-            f'<figure id="chart-{_e(chart.key)}" class="chart">'
-            f'<img alt="{_e(chart.title)}"{size} src="data:image/svg+xml;base64,{data}">'
-            f"{caption}</figure>")
-    return "".join(figures)
+def _chart_items(charts: Sequence[Chart]) -> list[dict[str, Any]]:
+    """The charts with their SVG in base64 (for a ``data:`` URL) and display width."""
+    return [{"key": chart.key, "title": chart.title, "caption": chart.caption,
+             "width": _svg_width_px(chart.svg),
+             "base64": base64.b64encode(chart.svg).decode("ascii")} for chart in charts]
 
 
-def _kpi_tables(kpis: pd.DataFrame, lang: str, *, per_table: int = 6) -> str:
+def _kpi_tables(kpis: pd.DataFrame, lang: str, *,
+                per_table: int = 6) -> list[dict[str, Any]]:
+    """The KPI tables by group: ``per_table`` metrics a table, one row a year."""
     if kpis.empty:
-        return ""
+        return []
     units = kpis.groupby("metric", sort=False)["unit"].first() if "unit" in kpis else None
+    years = sorted(kpis["year"].unique())
     out = []
     for group, metrics in kpi_groups(dict.fromkeys(kpis["metric"])):
-        out.append(f"<h3>{_e(_t(group, lang))}</h3>")
+        tables = []
         for start in range(0, len(metrics), per_table):
             chunk = metrics[start:start + per_table]
-            head = [f"<th>{_e(_t('year', lang))}</th>"]
-            for metric in chunk:
-                unit = "" if units is None else str(units.get(metric, ""))
-                head.append(f"<th>{_e(metric_name(metric, lang))}<code>{_e(metric)}</code>"
-                            f'<span class="unit">{_e(unit)}</span></th>')
+            unit_of = {metric: "" if units is None else str(units.get(metric, ""))
+                       for metric in chunk}
+            columns = [{"name": metric_name(metric, lang), "metric": str(metric),
+                        "unit": unit_of[metric]} for metric in chunk]
             wide = kpis[kpis["metric"].isin(chunk)].set_index(["year", "metric"])
             rows = []
-            for year in sorted(kpis["year"].unique()):
-                cells = [f'<td class="num">{_e(int(year))}</td>']
+            for year in years:
+                cells = []
                 for metric in chunk:
-                    unit = "" if units is None else str(units.get(metric, ""))
                     if (year, metric) in wide.index:
                         row = wide.loc[(year, metric)]
-                        cells.append(_value_cell(float(row["mean"]), float(row["ci_low"]),
-                                                 float(row["ci_high"]), unit))
+                        cells.append(_value(float(row["mean"]), float(row["ci_low"]),
+                                            float(row["ci_high"]), unit_of[metric]))
                     else:
-                        cells.append('<td class="num">–</td>')
-                rows.append(f"<tr>{''.join(cells)}</tr>")
-            out.append(f'<div class="scroll"><table class="kpis"><thead><tr>{"".join(head)}'
-                       f'</tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
-    return "".join(out)
+                        cells.append(_MISSING)
+                rows.append({"year": str(int(year)), "cells": cells})
+            tables.append({"columns": columns, "rows": rows})
+        out.append({"title": _t(group, lang), "tables": tables})
+    return out
 
 
 def _sum_over_types(per_replication: pd.DataFrame | None, kpis: pd.DataFrame,
@@ -553,15 +522,15 @@ def _sum_over_types(per_replication: pd.DataFrame | None, kpis: pd.DataFrame,
     return pd.DataFrame({"mean": summed, "ci_low": np.nan, "ci_high": np.nan})
 
 
-def _cross_check_section(kpis: pd.DataFrame, check: pd.DataFrame | None,
-                         per_replication: pd.DataFrame | None, lang: str) -> str:
+def _cross_check_rows(kpis: pd.DataFrame, check: pd.DataFrame | None,
+                      per_replication: pd.DataFrame | None,
+                      lang: str) -> list[dict[str, _Value]]:
+    """The cross-check's rows by year, keyed by the column's label key (``beds_plan``, ...)."""
     if check is None or check.empty:
-        return f'<p class="note">{_e(_t("no_cross_check", lang))}</p>'
+        return []
     occupied = _sum_over_types(per_replication, kpis, "occupied_beds.")
     by_metric = {metric: frame.set_index("year") for metric, frame in kpis.groupby("metric")}
-    head = "".join(f"<th>{_e(_t(k, lang))}</th>" for k in (
-        "year", "beds_plan", "offered_load", "beds_needed", "occupied_sim", "occupancy_sim",
-        "occupancy_mmc", "wait_sim", "wait_mmc", "within_sim", "within_mmc"))
+    overloaded = _Value(_t("overloaded", lang))
     nan = math.nan
     rows = []
     for _, row in check.sort_values("year").iterrows():
@@ -569,46 +538,44 @@ def _cross_check_section(kpis: pd.DataFrame, check: pd.DataFrame | None,
         beds = float(row["beds"])
         load = float(row["offered_load_beds"])
         sim = occupied.loc[year] if year in occupied.index else None
-        cells = [f'<td class="num">{year}</td>', f'<td class="num">{format_number(beds)}</td>',
-                 f'<td class="num">{format_number(load)}</td>',
-                 f'<td class="num">{format_number(row.get("beds_needed_p95", nan))}</td>']
+        cells = {"year": _Value(str(year)), "beds_plan": _Value(format_number(beds)),
+                 "offered_load": _Value(format_number(load)),
+                 "beds_needed": _Value(format_number(row.get("beds_needed_p95", nan))),
+                 "occupied_sim": _MISSING, "occupancy_sim": _MISSING}
         if sim is not None and beds > 0:
-            cells.append(_value_cell(float(sim["mean"]), float(sim["ci_low"]),
-                                     float(sim["ci_high"]), "beds"))
-            cells.append(_value_cell(float(sim["mean"]) / beds, float(sim["ci_low"]) / beds,
-                                     float(sim["ci_high"]) / beds, "fraction"))
-        else:
-            cells += ['<td class="num">–</td>'] * 2
-        overloaded = beds <= 0 or load >= beds
-        overloaded_cell = f'<td class="num">{_e(_t("overloaded", lang))}</td>'
-        cells.append(f'<td class="num">{format_number(min(load / beds, 1.0), "fraction")}</td>'
-                     if beds > 0 else '<td class="num">–</td>')
-        for metric, column, unit in (("wait_mean_days", "mean_wait_days", "days"),
-                                     ("share_admitted_within_threshold",
-                                      "share_admitted_within_threshold", "fraction")):
+            cells["occupied_sim"] = _value(float(sim["mean"]), float(sim["ci_low"]),
+                                           float(sim["ci_high"]), "beds")
+            cells["occupancy_sim"] = _value(float(sim["mean"]) / beds,
+                                            float(sim["ci_low"]) / beds,
+                                            float(sim["ci_high"]) / beds, "fraction")
+        is_overloaded = beds <= 0 or load >= beds
+        cells["occupancy_mmc"] = (_Value(format_number(min(load / beds, 1.0), "fraction"))
+                                  if beds > 0 else _MISSING)
+        for simulated, analytic, metric, column, unit in (
+                ("wait_sim", "wait_mmc", "wait_mean_days", "mean_wait_days", "days"),
+                ("within_sim", "within_mmc", "share_admitted_within_threshold",
+                 "share_admitted_within_threshold", "fraction")):
             frame = by_metric.get(metric)
+            cells[simulated] = _MISSING
             if frame is not None and year in frame.index:
-                cells.append(_value_cell(float(frame.loc[year, "mean"]),
-                                         float(frame.loc[year, "ci_low"]),
-                                         float(frame.loc[year, "ci_high"]), unit))
-            else:
-                cells.append('<td class="num">–</td>')
+                cells[simulated] = _value(float(frame.loc[year, "mean"]),
+                                          float(frame.loc[year, "ci_low"]),
+                                          float(frame.loc[year, "ci_high"]), unit)
             value = float(row.get(column, nan))
-            cells.append(overloaded_cell if overloaded or not math.isfinite(value) else
-                         f'<td class="num">{format_number(value, unit)}</td>')
-        rows.append(f"<tr>{''.join(cells)}</tr>")
-    return (f'<div class="scroll"><table id="cross-check"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table></div>'
-            f'<p class="note">{_e(_t("cross_check_note", lang))}</p>')
+            cells[analytic] = (overloaded if is_overloaded or not math.isfinite(value) else
+                               _Value(format_number(value, unit)))
+        rows.append(cells)
+    return rows
 
 
-def _metadata_section(metadata: dict[str, Any], lang: str) -> str:
+def _metadata_rows(metadata: dict[str, Any]) -> list[tuple[str, str]]:
+    """The run's metadata as (key, value) pairs, values that are not scalars as JSON."""
     rows = []
     for key, value in metadata.items():
         shown = value if isinstance(value, str | int | float | bool) or value is None else (
             json.dumps(value, ensure_ascii=False, default=str))
-        rows.append(f"<tr><th><code>{_e(key)}</code></th><td>{_e(shown)}</td></tr>")
-    return f'<table class="kv" id="run-metadata"><tbody>{"".join(rows)}</tbody></table>'
+        rows.append((str(key), str(shown)))
+    return rows
 
 
 def render_html(tables: dict[str, pd.DataFrame], metadata: dict[str, Any], *, title: str,
@@ -616,6 +583,9 @@ def render_html(tables: dict[str, pd.DataFrame], metadata: dict[str, Any], *, ti
                 summary: dict[str, Any] | None = None,
                 charts: Sequence[Chart] = ()) -> str:
     """The whole report as one HTML document (a string).
+
+    Renders ``templates/report.html.j2`` with autoescaping on: every text below, however it
+    came into the scenario or the tables, reaches the page escaped.
 
     Parameters
     ----------
@@ -640,35 +610,38 @@ def render_html(tables: dict[str, pd.DataFrame], metadata: dict[str, Any], *, ti
     -------
     str
     """
+    return _environment().get_template(TEMPLATE).render(
+        _context(tables, metadata, title=title, lang=lang, assumptions=assumptions,
+                 summary=summary, charts=charts))
+
+
+def _context(tables: dict[str, pd.DataFrame], metadata: dict[str, Any], *, title: str,
+             lang: str, assumptions: Sequence[str], summary: dict[str, Any] | None,
+             charts: Sequence[Chart]) -> dict[str, Any]:
+    """The template's context (arguments as :func:`render_html`): plain data, all text in the
+    report's language and not yet escaped.
+
+    Fields: ``html_lang``, ``title``, ``today``, ``version``, ``text`` (every label of
+    :data:`_TEXT` by key), ``sections`` (ids, in order), ``summary`` and ``metadata`` (lists of
+    (label, value) pairs), ``assumptions``, ``scorecard``, ``charts``, ``caption_stop``,
+    ``kpi_tables`` and ``cross_check``.
+    """
     kpis = tables.get("kpis", pd.DataFrame(columns=["year", "metric", "mean", "ci_low",
                                                     "ci_high", "unit"]))
-    summary = summary or {}
-    sections = [
-        ("summary", _summary_section(summary, metadata, kpis, lang)),
-        ("assumptions", _assumptions_section(assumptions, lang)),
-        ("scorecard", _scorecard_section(tables.get("scorecard"), lang)),
-        ("charts", _charts_section(charts, lang)),
-        ("kpis", f'<p class="note">{_e(_t("kpis_note", lang))}</p>' + _kpi_tables(kpis, lang)),
-        ("cross_check", _cross_check_section(kpis, tables.get("analytic_cross_check"),
-                                             tables.get("kpis_by_replication"), lang)),
-        ("metadata", _metadata_section(metadata, lang)),
-    ]
-    sections = [(key, body) for key, body in sections if body]
-    nav = "".join(f'<li><a href="#{key}">{_e(_t(key, lang))}</a></li>' for key, _ in sections)
-    body = "".join(f'<section id="{key}"><h2>{_e(_t(key, lang))}</h2>{content}</section>'
-                   for key, content in sections)
-    today = dt.date.today().isoformat()
-    html_lang = "zh-CN" if lang == "zh" else "en"
-    return (
-        "<!DOCTYPE html>\n"
-        f'<html lang="{html_lang}"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)} — {_e(_t('report', lang))}</title>"
-        f"<style>{_CSS}</style></head><body><main>"
-        f'<header class="title"><h1><span class="kind">{_e(_t("report", lang))}</span>'
-        f'{_e(title)}</h1><p class="meta">{_e(_t("generated", lang))} {_e(today)} · '
-        f'carefacility {_e(metadata.get("carefacility_version", ""))}</p></header>'
-        f'<nav><h3>{_e(_t("contents", lang))}</h3><ol>{nav}</ol></nav>'
-        f"{body}<footer>{_e(_t('files', lang))}</footer></main></body></html>\n"
-    )
+    return {
+        "html_lang": "zh-CN" if lang == "zh" else "en",
+        "title": str(title),
+        "today": dt.date.today().isoformat(),
+        "version": str(metadata.get("carefacility_version", "")),
+        "text": {key: _t(key, lang) for key in _TEXT},
+        "sections": [key for key in _SECTIONS if key != "charts" or charts],
+        "summary": _summary_rows(summary or {}, metadata, kpis, lang),
+        "assumptions": _assumption_items(assumptions),
+        "scorecard": _scorecard_rows(tables.get("scorecard"), lang),
+        "charts": _chart_items(charts),
+        "caption_stop": "。" if lang == "zh" else ". ",
+        "kpi_tables": _kpi_tables(kpis, lang),
+        "cross_check": _cross_check_rows(kpis, tables.get("analytic_cross_check"),
+                                         tables.get("kpis_by_replication"), lang),
+        "metadata": _metadata_rows(metadata),
+    }
