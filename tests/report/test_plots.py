@@ -236,10 +236,10 @@ def test_waits_that_are_all_zero_get_a_readable_axis() -> None:
 
 
 def test_scorecard_labels_wrap_between_words() -> None:
-    frame = make_scorecard().assign(label="老年护理床位不低于总量的25% (seed 000) and more words")
+    frame = make_scorecard().assign(label="老年护理床位不低于总量的25% (plan 2016) and more words")
     ax = plots.scorecard_chart(frame)
     label = ax.get_yticklabels()[0].get_text()
-    assert "\n" in label and "see\nd" not in label and "seed 000" in label.replace("\n", " ")
+    assert "\n" in label and "pla\nn" not in label and "plan 2016" in label.replace("\n", " ")
 
 
 def test_english_chart_without_cjk_font_drops_chinese(projection, monkeypatch) -> None:
