@@ -5,7 +5,9 @@ axis (``N_AGES = 101``) and sex ``(male, female)`` on the axis before it: age gr
 graduation, life tables, fertility, migration and the projection step
 (:mod:`~carefacility.population.cohort_component`). :mod:`~carefacility.population.spec` holds
 the scenario section, :mod:`~carefacility.population.inputs` reads its tables into arrays and
-:mod:`~carefacility.population.projection` projects them to tidy tables by report date.
+:mod:`~carefacility.population.projection` projects them to tidy tables by report date;
+:mod:`~carefacility.population.mortality_fit` fits a standard table of death rates to a place's
+published life expectancy at birth.
 """
 
 from carefacility.population.ages import (
@@ -49,6 +51,11 @@ from carefacility.population.migration import (
     distribute_net_migration,
     rogers_castro_profile,
 )
+from carefacility.population.mortality_fit import (
+    fit_periods_to_e0,
+    fit_to_e0,
+    relational_rates,
+)
 from carefacility.population.reference import read_reference_csv, reference_sources
 
 __all__ = [
@@ -68,6 +75,8 @@ __all__ = [
     "check_age_groups",
     "distribute_net_migration",
     "elderly_summary",
+    "fit_periods_to_e0",
+    "fit_to_e0",
     "geometric_tail_weights",
     "graduate_counts",
     "graduate_rates",
@@ -81,6 +90,7 @@ __all__ = [
     "projection_survival",
     "read_reference_csv",
     "reference_sources",
+    "relational_rates",
     "rogers_castro_profile",
     "single_year_life_table",
     "single_year_mx",

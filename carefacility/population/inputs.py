@@ -23,11 +23,13 @@ from carefacility.base.tables import Table, read_table
 from carefacility.base.yaml_source import YamlDocument
 from carefacility.population import spec as models
 from carefacility.population.ages import check_age_groups, parse_age_group
+from carefacility.population.mortality_fit import E0_RANGE, fit_periods_to_e0
 from carefacility.population.spec import (
     BasePopulationSpec,
     FertilitySpec,
     GroupedBySex,
     MigrationSpec,
+    MortalityFitSpec,
     MortalitySpec,
     PopulationSpec,
 )
@@ -420,6 +422,7 @@ def _mortality(r: _Resolver, mort: MortalitySpec) -> GroupedTable | None:
     maximum = 1.0 if mort.measure == "qx" else 5.0
     unit = "(a probability)" if mort.measure == "qx" else "deaths per person-year"
     mortality: GroupedTable | None = None
+    span: tuple[int, int] | None = None  # first and last calendar year of the periods
     if (mort.csv is None) == (mort.inline is None):
         r.at(mort_loc, "give exactly one of `csv` or `inline`")
     elif mort.inline is not None:
@@ -436,12 +439,97 @@ def _mortality(r: _Resolver, mort: MortalitySpec) -> GroupedTable | None:
             years = _key_years(r, (*mort_loc, "csv"), keys, "period", mort.csv or "")
             if years is not None:
                 mortality = GroupedTable(groups, years, values)
+                if keys != [""]:
+                    span = (int(_PERIOD.match(keys[0]).group(1)),  # type: ignore[union-attr]
+                            int(_PERIOD.match(keys[-1]).group(2)))  # type: ignore[union-attr]
     if mortality is not None and mort.measure == "qx":
         open_q = mortality.values[..., -1]
         if not np.allclose(open_q, 1.0):
             r.at((*mort_loc, "measure"), "with qx the open age group's value must be 1 "
                                          "(everybody dies in the open group eventually)")
+    if mort.fit_e0 is not None:
+        targets = _fit_targets(r, mort, mortality, span)
+        if targets is not None and mortality is not None:
+            mortality = _fitted_mortality(r, mort.fit_e0, mortality, *targets)
     return mortality
+
+
+def _fit_targets(r: _Resolver, mort: MortalitySpec, mortality: GroupedTable | None,
+                 span: tuple[int, int] | None) -> tuple[list[int], np.ndarray] | None:
+    """Check ``mortality.fit_e0``; return its years and e0 (years, 2) when all is well."""
+    fit = mort.fit_e0
+    assert fit is not None
+    loc: Location = ("population", "mortality", "fit_e0")
+    count_before = len(r.problems)
+    if fit.method is None:
+        r.at(loc, "`method` is required: brass_logit or proportional_hazards", key=True)
+    if fit.source is None or not fit.source.strip():
+        r.at((*loc, "source") if fit.source is not None else loc,
+             "`source` is required: say where the life expectancies come from (publisher, "
+             "year, page or URL)", key=fit.source is None)
+    if mort.measure != "nMx":
+        r.at((*loc[:-1], "measure"), "fit_e0 moves central death rates: give the standard as "
+                                     "nMx (measure: nMx)")
+    single = fit.year is not None or fit.male is not None or fit.female is not None
+    entries: list[tuple[int | None, Location, float | None, float | None]] = []
+    if fit.path is not None and single:
+        r.at(loc, "give either `year` with `male` and `female`, or `path`, not both")
+    elif fit.path is not None:
+        if not fit.path:
+            r.at((*loc, "path"), "empty path; give at least one {year: {male: ..., female: ...}}")
+        years = list(fit.path)
+        for previous, current in itertools.pairwise(years):
+            if current <= previous:
+                r.at((*loc, "path", current), f"years out of order: {current} after "
+                                              f"{previous}; list years in increasing order",
+                     key=True)
+        entries = [(year, (*loc, "path", year), e0.male, e0.female)
+                   for year, e0 in fit.path.items()]
+    elif not single:
+        r.at(loc, "give `year` with `male` and `female` (the published e0 by sex), or `path`")
+    else:
+        if fit.year is None:
+            r.at(loc, "`year` is required: the calendar year of the life expectancies", key=True)
+        entries = [(fit.year, loc, fit.male, fit.female)]
+    timeless = mortality is not None and np.isnan(mortality.keys[0])
+    if timeless and len(entries) > 1:
+        r.at((*loc, "path"), "an e0 path needs a table by period (a `period` column); with one "
+                             "table give `year` with `male` and `female`")
+    for year, where, male, female in entries:
+        for sex, value in zip(SEXES, (male, female), strict=True):
+            if value is None:
+                r.at(where, f"`{sex}` is missing: give the life expectancy at birth of "
+                            f"{sex}s [years]", key=True)
+            elif not (math.isfinite(value) and E0_RANGE[0] <= value <= E0_RANGE[1]):
+                r.at((*where, sex), f"e0 {value:g} is outside the allowed range "
+                                    f"{E0_RANGE[0]:g} to {E0_RANGE[1]:g} years")
+        if year is not None and span is not None and not span[0] <= year <= span[1]:
+            where_year = (*loc, "year") if where == loc else where
+            r.at(where_year, f"year {year} is outside the table's periods ({span[0]}-"
+                             f"{span[1]}); give an e0 of a year the standard covers",
+                 key=where != loc)
+    if len(r.problems) > count_before or not entries:
+        return None
+    years_out = [int(year) for year, *_ in entries if year is not None]
+    e0 = np.array([[male, female] for _, _, male, female in entries], dtype=float)
+    return years_out, e0
+
+
+def _fitted_mortality(r: _Resolver, fit: MortalityFitSpec, mortality: GroupedTable,
+                      years: list[int], e0: np.ndarray) -> GroupedTable | None:
+    """The standard table with its rates replaced by the rates fitted to ``e0``."""
+    starts = [parse_age_group(label)[0] for label in mortality.age_groups]
+    if np.any(mortality.values <= 0):
+        r.at(("population", "mortality", "fit_e0"), "the standard has a death rate of 0; "
+             "a relational fit needs rates above 0 at every age")
+        return None
+    try:
+        fitted = fit_periods_to_e0(mortality.values, mortality.keys, starts, years, e0,
+                                   method=fit.method or "brass_logit")
+    except ValueError as error:
+        r.at(("population", "mortality", "fit_e0"), str(error))
+        return None
+    return GroupedTable(mortality.age_groups, mortality.keys, fitted.nmx)
 
 
 def _fertility(r: _Resolver, fert: FertilitySpec, base_year: int

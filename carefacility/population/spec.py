@@ -17,9 +17,11 @@ from carefacility.base.section import Section
 __all__ = [
     "AgePatternSpec",
     "BasePopulationSpec",
+    "E0BySexSpec",
     "FertilitySpec",
     "GroupedBySex",
     "MigrationSpec",
+    "MortalityFitSpec",
     "MortalitySpec",
     "PopulationSpec",
 ]
@@ -75,6 +77,52 @@ class BasePopulationSpec(Section):
     )
 
 
+class E0BySexSpec(Section):
+    """Life expectancy at birth of one calendar year, by sex."""
+
+    male: float | None = Field(None, description="Life expectancy at birth, males [years], "
+                               "20 to 100.")
+    female: float | None = Field(None, description="Life expectancy at birth, females [years], "
+                                 "20 to 100.")
+
+
+class MortalityFitSpec(Section):
+    """Move the standard table (``csv``/``inline``) to a place's published life expectancy.
+
+    Give ``year`` with ``male`` and ``female`` (one level per sex fitted at that year and kept
+    for every period, so the standard's improvement over time continues), or ``path`` (each
+    period fitted to the e0 interpolated at its midpoint). See
+    :mod:`carefacility.population.mortality_fit`. Ranges, missing values and the source are
+    checked when the tables are read, so that every problem is reported at once.
+    """
+
+    method: Literal["brass_logit", "proportional_hazards"] | None = Field(
+        None,
+        description="Required: the relational model. brass_logit: Brass logit of l(x) with "
+        "slope 1, Y_local = alpha + Y_standard (changes child and adult mortality most, old-age "
+        "rates converge to the standard's); proportional_hazards: nMx_local = k * "
+        "nMx_standard at every age.",
+    )
+    source: str | None = Field(
+        None, description="Required: where the e0 come from (publisher, year, page or URL)."
+    )
+    year: int | None = Field(
+        None, description="Calendar year of `male` and `female`; its e0 is matched on 1 July "
+        "[year]. Must lie within the table's periods."
+    )
+    male: float | None = Field(None, description="Life expectancy at birth of males in `year` "
+                               "[years], 20 to 100.")
+    female: float | None = Field(None, description="Life expectancy at birth of females in "
+                                 "`year` [years], 20 to 100.")
+    path: dict[int, E0BySexSpec] | None = Field(
+        None,
+        description="Instead of year/male/female: e0 by calendar year, {2015: {male: 80.47, "
+        "female: 85.09}, 2020: {...}} [years], increasing years within the table's periods. "
+        "Linear between years, each period fitted at its midpoint; the first and last years "
+        "are matched exactly, and before/after them the standard's improvement continues.",
+    )
+
+
 class MortalitySpec(Section):
     """Death rates by age group and sex, for one or several periods."""
 
@@ -96,6 +144,11 @@ class MortalitySpec(Section):
         le=0.10,
         description="Annual decline of every death rate after the last period's midpoint "
         "[fraction per year], e.g. 0.01 = 1 % lower each year.",
+    )
+    fit_e0: MortalityFitSpec | None = Field(
+        None,
+        description="Optional: fit the table (the standard) to the place's published life "
+        "expectancy at birth by sex [years]; nMx tables only.",
     )
 
 
