@@ -14,7 +14,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from carefacility.queueing.analytic import erlang_b, mmc_wait, mminf_occupancy_quantile
+from carefacility.queueing.erlang import erlang_b, mmc_wait
+from carefacility.queueing.infinite_server import mminf_occupancy_quantile
 
 __all__ = ["pooled_queue_check"]
 

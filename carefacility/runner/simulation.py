@@ -35,7 +35,8 @@ from carefacility._version import __version__
 from carefacility.beds import BedSpec, InitialWaitingList, simulate
 from carefacility.beds.engine_spec import DEFAULT_ELIGIBLE_BED_TYPES
 from carefacility.beds.plan import BED_TYPE_NAMES, LEVEL_NAMES, PlanArrays
-from carefacility.need.model import bed_demand, project_need, resident_dynamics
+from carefacility.need.demand import bed_demand, resident_dynamics
+from carefacility.need.projection import project_need
 from carefacility.population.projection import PopulationProjection, project_population
 from carefacility.queueing.cross_check import pooled_queue_check
 from carefacility.runner.executors import Executor, run_replications

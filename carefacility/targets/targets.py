@@ -22,7 +22,7 @@ import pandas as pd
 from pydantic import Field
 
 from carefacility.base.section import Section
-from carefacility.queueing.analytic import servers_for_wait
+from carefacility.queueing.erlang import servers_for_wait
 
 __all__ = ["TARGET_METRICS", "TargetSpec", "scorecard", "target_problems"]
 

@@ -10,7 +10,8 @@ import scipy.stats
 from des_helpers import assert_in_ci, replicate, single_pool_spec
 
 from carefacility.beds import BedSpec, StayDistribution, simulate
-from carefacility.queueing.analytic import ctmc_expected_sojourn, erlang_b
+from carefacility.queueing.ctmc import ctmc_expected_sojourn
+from carefacility.queueing.erlang import erlang_b
 
 MEAN_STAY_BY_LEVEL = np.array([20.0, 20.0, 30.0, 30.0])  # general levels, nursing levels
 

@@ -15,7 +15,9 @@ from des_helpers import (
 )
 
 from carefacility.beds import simulate
-from carefacility.queueing.analytic import erlang_a, erlang_b, mmc_wait, priority_mmc_waits
+from carefacility.queueing.erlang import erlang_b, mmc_wait
+from carefacility.queueing.erlang_a import erlang_a
+from carefacility.queueing.priority import priority_mmc_waits
 
 BEDS = 10
 SERVICE_RATE = 1.0  # mean stay 1 day: short stays give many admissions per simulated year

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from carefacility.queueing.analytic import erlang_b
+from carefacility.queueing.erlang import erlang_b
 from carefacility.services.coverage import expected_turned_away, expected_turned_away_share
 from carefacility.services.engine import (
     ServiceReplicationResult,

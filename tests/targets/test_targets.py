@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from carefacility.queueing.analytic import mmc_wait
+from carefacility.queueing.erlang import mmc_wait
 from carefacility.scenario.loader import validate_scenario
 from carefacility.targets.targets import TargetSpec, scorecard
 
