@@ -402,9 +402,9 @@ def write_derived_tables(directory: Path | str) -> list[Path]:
     """
     directory = Path(directory)
     lines = [
-        "# Derived by carefacility.need.spec.derive_prevalence from care_need_defaults.csv "
-        "(rows cited by key in need_spec.py) and the 2020 census weights "
-        "(care_need_weights_*.csv); regenerate with `python -m carefacility.need.spec`.",
+        "# Derived by carefacility.need.defaults.derive_prevalence from care_need_defaults.csv "
+        "(rows cited by key in carefacility/need/defaults.py) and the 2020 census weights "
+        "(care_need_weights_*.csv); regenerate with `python -m carefacility.need.defaults`.",
         "# Method: logit-linear age curve per tier (dependent D, broad B = partially dependent "
         "+ dependent, dementia M): logit p = alpha + delta[female] + beta (age - 60) at group "
         "midpoints (90+: 92.5); beta from the age rows, delta from the sex rows, alpha from the "
@@ -429,10 +429,10 @@ def write_derived_tables(directory: Path | str) -> list[Path]:
     rates = derive_recovery_rates()
     recovery_path = directory / "care_need_recovery_rates.csv"
     header = [
-        "# Derived by carefacility.need.spec.derive_recovery_rates from "
+        "# Derived by carefacility.need.defaults.derive_recovery_rates from "
         "care_need_transition_matrices_clhls_hindawi2022.csv (Hindawi Math Probl Eng 2022, "
         "art. 7980111, Table 4, CLHLS 1-year matrices); regenerate with "
-        "`python -m carefacility.need.spec`.",
+        "`python -m carefacility.need.defaults`.",
         "# Method: generator = real matrix logarithm of each published 1-year matrix (rows "
         "normalised), negative off-diagonals clipped to 0; state 2->1 and 3->2 rates smoothed "
         "by one log-linear least-squares line in age (both sexes pooled), evaluated at the "

@@ -21,7 +21,8 @@ def eligible_persons(need: pd.DataFrame, demand: ServiceDemandSpec, years: np.nd
     Parameters
     ----------
     need : pandas.DataFrame
-        ``year, zone, age, level, persons`` (from :func:`carefacility.need.model.project_need`).
+        ``year, zone, age, level, persons`` (from
+        :func:`carefacility.need.projection.project_need`).
     demand : ServiceDemandSpec
     years : numpy.ndarray of int
     zones : tuple of str

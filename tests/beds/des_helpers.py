@@ -1,6 +1,6 @@
 """Helpers for the bed-simulation tests: small specs and confidence-interval checks.
 
-Theory is taken from :mod:`carefacility.queueing.analytic`. Every statistical check compares the
+Theory is taken from :mod:`carefacility.queueing`. Every statistical check compares the
 mean of independent replications (or of a paired difference) with the theoretical value through a
 Student-t confidence interval at ``CONFIDENCE``; seeds are fixed, so the outcome is deterministic.
 """
