@@ -15,7 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from carefacility.runner.simulation import prepare_run, replicate
+from carefacility.runner.prepare import prepare_run
+from carefacility.runner.replicate import replicate
 from carefacility.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from carefacility.population.projection import _qx_to_mx, project_population
+from carefacility.runner.prepare import prepare_run
+from carefacility.runner.replicate import replicate
 from carefacility.runner.services import model_day
-from carefacility.runner.simulation import prepare_run, replicate
 from carefacility.scenario.loader import load_scenario, validate_scenario
 
 PLAN = """

@@ -27,7 +27,7 @@ SHEET_ORDER = ("scorecard", "kpis", "kpis_by_replication", "analytic_cross_check
 SCORECARD_COLUMNS = ["target", "label", "year", "metric", "comparison", "threshold",
                      "simulated_mean", "ci_low", "ci_high", "status", "shortfall",
                      "shortfall_unit"]
-"""Columns of the targets scorecard (:mod:`carefacility.targets.targets`)."""
+"""Columns of the targets scorecard (:mod:`carefacility.targets.scorecard`)."""
 
 EXCEL_MAX_ROWS = 1_048_576
 """Rows of an Excel sheet, header included."""

@@ -695,7 +695,7 @@ def scorecard_chart(scorecard: pd.DataFrame, *, ax: Axes | None = None, lang: La
     ----------
     scorecard : pandas.DataFrame
         Columns ``target, label, year, metric, status, simulated_mean`` (the scorecard of
-        :mod:`carefacility.targets.targets`).
+        :mod:`carefacility.targets.scorecard`).
     ax : matplotlib.axes.Axes, optional
     lang : {"en", "zh"}
     title : str, optional

@@ -447,7 +447,7 @@ def write_report(source: RunResult | str | Path, out_dir: str | Path | None = No
         The scenario: its summary and ASSUMPTION comments go into the report unless
         ``summary`` / ``assumptions`` are given.
     scorecard : pandas.DataFrame, optional
-        The targets scorecard (:mod:`carefacility.targets.targets`); by default
+        The targets scorecard (:mod:`carefacility.targets.scorecard`); by default
         ``result.tables["scorecard"]`` when present.
     assumptions : sequence of str, optional
     summary : dict, optional

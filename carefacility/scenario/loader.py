@@ -43,7 +43,7 @@ from carefacility.population.spec import (
     PopulationSpec,
 )
 from carefacility.services.spec import Communities, ServicesSpec, resolve_services
-from carefacility.targets.targets import TargetSpec, target_problems
+from carefacility.targets.spec import TargetSpec, target_problems
 
 __all__ = [
     "BasePopulationSpec",

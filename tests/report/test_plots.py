@@ -99,7 +99,7 @@ def make_cross_check() -> pd.DataFrame:
 
 
 def make_scorecard() -> pd.DataFrame:
-    """A scorecard in the column contract of carefacility.targets.targets."""
+    """A scorecard in the column contract of carefacility.targets.scorecard."""
     return pd.DataFrame({
         "target": ["beds_per_1000", "beds_per_1000", "nursing_share", "within_30_days"],
         "label": ["Beds per 1,000 aged 60+ ≥ 45", "Beds per 1,000 aged 60+ ≥ 45",

@@ -61,7 +61,7 @@ def _utilisation_kpis(years) -> pd.DataFrame:
 
 
 def _scorecard(kpis: pd.DataFrame) -> pd.DataFrame:
-    """A hand-made scorecard in the column contract of carefacility.targets.targets, with
+    """A hand-made scorecard in the column contract of carefacility.targets.scorecard, with
     markup in a label to check escaping."""
     rows = []
     for target, label, metric, comparison, threshold, years in (

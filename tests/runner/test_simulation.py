@@ -11,7 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from carefacility.cli import main
-from carefacility.runner.simulation import initial_residents, prepare_run, replicate, run
+from carefacility.runner.prepare import initial_residents, prepare_run
+from carefacility.runner.replicate import replicate
+from carefacility.runner.simulation import run
 from carefacility.scenario.loader import load_scenario
 
 PLAN = """

@@ -129,7 +129,8 @@ def test_valid_plans_run_without_error(scenario_dir: Path, minimal: str, general
                                        occupancy: float, waiting: int, centre: int,
                                        discipline: str, overflow: bool) -> None:
     """Any plan that validates also runs (empty homes, a zone with no elders, full homes...)."""
-    from carefacility.runner.simulation import prepare_run, replicate
+    from carefacility.runner.prepare import prepare_run
+    from carefacility.runner.replicate import replicate
     from carefacility.scenario.loader import load_scenario
 
     text = minimal + f"""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from carefacility.runner.simulation import prepare_run, replicate
+from carefacility.runner.prepare import prepare_run
+from carefacility.runner.replicate import replicate
 from carefacility.scenario.loader import load_scenario, validate_scenario
 
 PLAN = """

@@ -9,7 +9,8 @@ import pytest
 
 from carefacility.queueing.erlang import mmc_wait
 from carefacility.scenario.loader import validate_scenario
-from carefacility.targets.targets import TargetSpec, scorecard
+from carefacility.targets.scorecard import scorecard
+from carefacility.targets.spec import TargetSpec
 
 
 def kpis(rows: list[tuple[int, str, float, float, float]]) -> pd.DataFrame:

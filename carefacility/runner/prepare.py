@@ -1,0 +1,305 @@
+"""Prepare a run: everything deterministic, done once and shared by all replications.
+
+:func:`prepare_run` does everything deterministic — population projection, care need, demand
+by zone and level, the bed simulation's spec from the plan — and :func:`replicate` runs one
+replication of the bed simulation and returns its yearly KPIs. :func:`run` does both and
+summarises the replications with 95 % confidence intervals.
+
+Conventions
+-----------
+* Model year ``y`` has 365 days and is labelled with the start date's year plus ``y`` (a start
+  on 1 January makes them calendar years). A dated plan change falls in the model year of its
+  calendar date (:func:`carefacility.runner.services.model_day`: the ``y``-th anniversary of the
+  start plus the days since, the 366th day of a leap year mapped to the last day), so the plan
+  arithmetic of each year matches the calendar.
+* Demand in model year ``y`` uses the care need of the population on the scenario's report date
+  of that calendar year.
+* With one population zone and plan zones, demand is shared by the zones' elderly shares.
+* Residents' and waiting applicants' rates (level changes, deaths, discharges, withdrawals) are
+  those of the care-need model with the life table of the first simulated year, held for the
+  whole run (mortality improvement is not passed to residents).
+* The starting waiting list's time already waited is spread evenly from 0 to twice
+  ``waiting_list_mean_wait_days``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from carefacility.beds import BedSpec, InitialWaitingList
+from carefacility.beds.engine_spec import DEFAULT_ELIGIBLE_BED_TYPES
+from carefacility.beds.plan import BED_TYPE_NAMES, LEVEL_NAMES, PlanArrays
+from carefacility.need.demand import bed_demand, resident_dynamics
+from carefacility.need.projection import project_need
+from carefacility.population.projection import PopulationProjection, project_population
+from carefacility.queueing.cross_check import pooled_queue_check
+from carefacility.runner.services import (
+    model_day,
+    prepare_services,
+)
+from carefacility.scenario.loader import Scenario
+from carefacility.services.engine_spec import ServiceSpec
+
+__all__ = ["DAYS_PER_YEAR", "PreparedRun", "initial_residents", "prepare_run"]
+
+DAYS_PER_YEAR = 365
+
+
+@dataclass(frozen=True)
+class PreparedRun:
+    """The deterministic part of a run, shared by all replications.
+
+    Attributes
+    ----------
+    spec : BedSpec
+        The bed simulation's inputs.
+    years : numpy.ndarray of int
+        Label of each model year.
+    capacity_mean : numpy.ndarray, shape (years, 3)
+        Time-weighted mean beds by type in each model year [beds].
+    capacity_year_end : numpy.ndarray, shape (years, 3)
+        Beds by type at the end of each model year [beds].
+    pop_60plus : numpy.ndarray, shape (years,)
+        Persons aged 60+ on each year's report date [persons].
+    basis : str
+        Population basis (registered or resident) of ``pop_60plus``.
+    tables : dict of str to pandas.DataFrame
+        Deterministic tables: ``elderly_summary``, ``care_need``, ``bed_demand``.
+    """
+
+    spec: BedSpec
+    years: np.ndarray
+    capacity_mean: np.ndarray
+    capacity_year_end: np.ndarray
+    pop_60plus: np.ndarray
+    basis: str
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    services: tuple[ServiceSpec, ...] = ()
+    zones: tuple[str, ...] = ("all",)
+    service_rows: pd.DataFrame | None = None
+    """Deterministic service KPIs (coverage, sites, sites needed) as ``year, metric, value,
+    unit`` rows, appended to every replication's KPIs."""
+
+
+def initial_residents(capacity: np.ndarray, occupancy: float,
+                      level_mix: dict[str, float]) -> np.ndarray:
+    """Residents at the start by home, bed type and level.
+
+    Each home has ``round(occupancy × beds)`` residents in each bed type. Levels follow the mix
+    over all homes, placed so that beds match needs as far as they can: dementia beds take
+    dementia, then dependent residents; nursing beds dependent, then dementia, then partially
+    dependent, then independent residents; general beds independent, then partially dependent,
+    then the rest. Counts are whole numbers (largest remainder).
+
+    Parameters
+    ----------
+    capacity : numpy.ndarray of int, shape (homes, 3)
+    occupancy : float
+        Share of beds occupied [fraction].
+    level_mix : dict of str to float
+        Share of residents at each level [fractions summing to 1].
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (homes, 3, 4)
+    """
+    occupied = np.rint(capacity * occupancy).astype(np.int64)
+    mix = np.array([level_mix.get(level, 0.0) for level in LEVEL_NAMES], dtype=float)
+    mix = mix / mix.sum()
+    counts = _largest_remainder(mix, int(occupied.sum()))
+    order = {2: (3, 2, 1, 0), 1: (2, 3, 1, 0), 0: (0, 1, 2, 3)}  # bed type -> level order
+    residents = np.zeros((*capacity.shape, 4), dtype=np.int64)
+    left = counts.copy()
+    for bed_type in (2, 1, 0):
+        # share each level's remaining residents across homes in proportion to their free beds
+        for level in order[bed_type]:
+            beds = occupied[:, bed_type] - residents[:, bed_type].sum(axis=1)
+            available = int(beds.sum())
+            take = min(int(left[level]), available)
+            if take <= 0:
+                continue
+            residents[:, bed_type, level] += _largest_remainder(beds / available, take)
+            left[level] -= take
+    return residents
+
+
+def _capacity_timeline(plan: PlanArrays, start: dt.date, n_years: int
+                       ) -> tuple[np.ndarray, list[tuple[float, int, int, int, int]],
+                                  np.ndarray, np.ndarray]:
+    """Initial capacity, the changes after the start (in days), and yearly mean / year-end."""
+    initial = plan.capacity_at(start)
+    changes = [(model_day(when, start), home, source, target, beds)
+               for when, home, source, target, beds in plan.capacity_changes if when > start]
+    mean = np.zeros((n_years, 3))
+    year_end = np.zeros((n_years, 3))
+    capacity = initial.sum(axis=0).astype(float)
+    position = 0.0
+    ordered = sorted(changes)
+    index = 0
+    for year in range(n_years):
+        end = (year + 1) * DAYS_PER_YEAR
+        while index < len(ordered) and ordered[index][0] < end:
+            day, _home, source, target, beds = ordered[index]
+            mean[year] += capacity * (day - position)
+            position = day
+            if source >= 0:
+                capacity[source] -= beds
+            if target >= 0:
+                capacity[target] += beds
+            index += 1
+        mean[year] += capacity * (end - position)
+        position = end
+        mean[year] /= DAYS_PER_YEAR
+        year_end[year] = capacity
+    return initial, changes, mean, year_end
+
+
+def prepare_run(scenario: Scenario, projection: PopulationProjection | None = None
+                ) -> PreparedRun:
+    """Everything deterministic a run needs: projection, need, demand, the bed spec.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A loaded scenario with ``plan`` and ``simulation`` sections.
+    projection : PopulationProjection, optional
+        A projection to use instead of projecting ``scenario.population`` (e.g. one made in a
+        notebook).
+
+    Returns
+    -------
+    PreparedRun
+    """
+    if scenario.plan is None or scenario.spec.simulation is None or scenario.need is None:
+        raise ValueError(f"{scenario.file}: `carefacility run` needs `plan` and `simulation` "
+                         "sections")
+    plan = scenario.plan
+    simulation = scenario.spec.simulation
+    need_spec = scenario.need
+    projection = projection or project_population(scenario.population)
+    first_year = simulation.start_date.year
+    years = np.arange(first_year, first_year + simulation.years)
+
+    mx_by_year = projection.mx_single
+    report_years = np.sort(projection.population["year"].unique())
+    need = project_need(projection.population, need_spec, mx_by_year)
+    demand = bed_demand(need, need_spec, years)
+    rates = demand.arrival_rate_per_day
+    share_80 = demand.share_80plus
+    if demand.zones == ("all",) and plan.zones != ("all",):
+        assert plan.zone_shares is not None
+        rates = rates * plan.zone_shares[None, :, None]
+        share_80 = np.repeat(share_80, len(plan.zones), axis=1)
+    elif demand.zones != plan.zones:
+        order = [demand.zones.index(zone) for zone in plan.zones]
+        rates, share_80 = rates[:, order], share_80[:, order]
+    base_index = int(np.searchsorted(report_years, first_year))
+    dynamics = resident_dynamics(need_spec, mx_by_year[min(base_index, len(mx_by_year) - 1)])
+
+    initial, changes, capacity_mean, capacity_year_end = _capacity_timeline(
+        plan, simulation.start_date, simulation.years)
+    state = scenario.spec.plan.starting_state  # type: ignore[union-attr]
+    residents = initial_residents(initial, state.occupancy, state.resident_levels)
+    waiting = None
+    if state.waiting_list_persons:
+        mix = state.waiting_list_levels or state.resident_levels
+        shares = (plan.zone_shares if plan.zone_shares is not None
+                  else _zone_elderly_shares(projection, plan.zones, first_year))
+        weights = np.outer(shares, [mix.get(level, 0.0) for level in LEVEL_NAMES]).reshape(-1)
+        counts = _largest_remainder(weights / weights.sum(), state.waiting_list_persons)
+        counts = counts.reshape(len(plan.zones), 4)
+        waiting = InitialWaitingList.from_counts(counts)
+        # evenly spread waits, handed out in a well-mixed (golden-ratio) order so that no
+        # zone or level gets all the long or all the short waits
+        spread = np.linspace(0.0, 2 * state.waiting_list_mean_wait_days, waiting.size)
+        spread = spread[np.argsort((np.arange(waiting.size) * 0.6180339887498949) % 1.0)]
+        waiting = InitialWaitingList(zone=waiting.zone, level=waiting.level, waited_days=spread)
+
+    eligible = {}
+    if simulation.eligible_bed_types is not None:
+        defaults = dict(zip(LEVEL_NAMES, DEFAULT_ELIGIBLE_BED_TYPES, strict=True))
+        for level, types in simulation.eligible_bed_types.items():
+            defaults[level] = tuple(BED_TYPE_NAMES.index(t) for t in types)
+        eligible["eligible_bed_types"] = tuple(defaults[level] for level in LEVEL_NAMES)
+    spec = BedSpec(
+        home_zone=plan.home_zone,
+        **eligible,
+        initial_capacity=initial,
+        arrival_rate_per_day=rates,
+        share_80plus=share_80,
+        share_low_income=need_spec.low_income_share,
+        capacity_changes=changes,
+        overflow_to_general=simulation.overflow_to_general,
+        allow_other_zones=simulation.allow_other_zones,
+        discipline=simulation.waiting_discipline,
+        waiting_death_rate_per_day=dynamics.waiting_death_rate_60plus_per_day,
+        withdrawal_rate_per_day=dynamics.waiting_withdrawal_rate_per_day,
+        resident_generator_per_day=dynamics.resident_generator_per_day,
+        resident_death_rate_per_day=dynamics.resident_death_rate_per_day,
+        discharge_rate_per_day=dynamics.discharge_rate_per_day,
+        band_ageing_rate_per_day=dynamics.band_ageing_rate_per_day,
+        initial_residents=residents,
+        initial_waiting_list=waiting,
+        warmup_days=simulation.warmup_days,
+        wait_threshold_days=simulation.admitted_within_days,
+        first_year=first_year,
+    )
+    summary = projection.summary()
+    pop_60plus = summary["pop_60plus"].reindex(years).to_numpy(dtype=float)
+    # mean stay of each year's applicants, by their level and age-band mix
+    per_level = rates.sum(axis=1)  # (years, 4)
+    old = (rates * share_80).sum(axis=1)
+    mix = np.stack([per_level - old, old], axis=1)  # (years, band, level)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_stay = (mix * dynamics.expected_length_of_stay_days[None]).sum(axis=(1, 2)) / (
+            mix.sum(axis=(1, 2)))
+    cross_check = pooled_queue_check(years, rates.sum(axis=(1, 2)), mean_stay,
+                                     capacity_year_end.sum(axis=1),
+                                     simulation.admitted_within_days)
+    services, service_rows = prepare_services(scenario, need, years, zone_elders=_zone_elders(
+        projection, plan, years))
+    return PreparedRun(
+        spec=spec, years=years, capacity_mean=capacity_mean,
+        capacity_year_end=capacity_year_end, pop_60plus=pop_60plus, basis=projection.basis,
+        services=services, zones=plan.zones, service_rows=service_rows,
+        tables={"elderly_summary": projection.elderly,
+                "care_need": need.groupby(["year", "zone", "level"], as_index=False)
+                ["persons"].sum(),
+                "bed_demand": demand.frame,
+                "analytic_cross_check": cross_check},
+    )
+
+
+def _zone_elders(projection: PopulationProjection, plan: PlanArrays, years: np.ndarray
+                 ) -> np.ndarray:
+    """Persons aged 60+ by year and plan zone [persons], shape (years, zones)."""
+    table = projection.elderly
+    if plan.zone_shares is not None:
+        total = table[table["zone"] == "all"].set_index("year")["pop_60plus"]
+        return total.reindex(years).to_numpy(float)[:, None] * plan.zone_shares[None]
+    wide = table.pivot_table(index="year", columns="zone", values="pop_60plus")
+    return wide.reindex(index=years, columns=list(plan.zones)).to_numpy(float)
+
+
+def _largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
+    """Whole numbers summing to ``total`` in proportion to ``shares`` (largest remainder;
+    ties go to the first)."""
+    wanted = shares * total
+    counts = np.floor(wanted).astype(np.int64)
+    counts[np.argsort(-(wanted - counts), kind="stable")[: total - counts.sum()]] += 1
+    return counts
+
+
+def _zone_elderly_shares(projection: PopulationProjection, zones: tuple[str, ...],
+                         year: int) -> np.ndarray:
+    table = projection.elderly
+    rows = table[(table["zone"].isin(zones))]
+    first = rows[rows["year"] == max(min(year, rows["year"].max()), rows["year"].min())]
+    values = first.set_index("zone")["pop_60plus"].reindex(list(zones)).to_numpy(dtype=float)
+    return values / values.sum()
+
+

@@ -1,0 +1,94 @@
+"""One replication: the bed simulation and the services engine on a replication's named
+random streams, returned as yearly KPI rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from carefacility.beds import simulate
+from carefacility.beds.plan import BED_TYPE_NAMES, LEVEL_NAMES
+from carefacility.runner.prepare import PreparedRun
+from carefacility.runner.services import (
+    metric_rows,
+    service_kpi_rows,
+)
+from carefacility.services.engine import simulate_services
+
+__all__ = ["replicate"]
+
+
+def replicate(prepared: PreparedRun, seed: int, replication: int) -> pd.DataFrame:
+    """One replication of the bed simulation, as yearly KPIs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``year, metric, value, unit``.
+    """
+    result = simulate(prepared.spec, seed=seed, replication=replication)
+    years = prepared.years
+    services = [simulate_services(spec, seed=seed, replication=replication)
+                for spec in prepared.services]
+    threshold = prepared.spec.wait_threshold_days
+    rows = [
+        metric_rows(years, "applicants", result.arrivals.sum(axis=1), "persons per year"),
+        metric_rows(years, "admissions", result.admissions.sum(axis=1), "persons per year"),
+        metric_rows(years, "waiting_list_mean", result.mean_waiting, "persons"),
+        metric_rows(years, "waiting_list_year_end", result.waiting_at_year_end.sum(axis=1),
+                     "persons"),
+        metric_rows(years, "wait_mean_days", result.mean_wait_days, "days"),
+        metric_rows(years, "wait_p50_days", result.wait_p50_days, "days"),
+        metric_rows(years, "wait_p90_days", result.wait_p90_days, "days"),
+        metric_rows(years, "wait_p95_days", result.wait_p95_days, "days"),
+        metric_rows(years, "share_admitted_within_threshold",
+                     result.share_admitted_within_threshold,
+                     f"fraction of admissions (threshold {threshold:g} days)"),
+        metric_rows(years, "deaths_while_waiting", result.deaths_while_waiting.sum(axis=1),
+                     "persons per year"),
+        metric_rows(years, "withdrawals", result.withdrawals.sum(axis=1), "persons per year"),
+        metric_rows(years, "dependent_in_general_beds", result.mean_dependent_in_general_beds,
+                     "persons"),
+        metric_rows(years, "deaths_in_care", result.deaths_in_care.sum(axis=1),
+                     "persons per year"),
+        metric_rows(years, "discharges", result.discharges.sum(axis=1), "persons per year"),
+        metric_rows(years, "blocked", result.blocked.sum(axis=1), "persons per year"),
+        metric_rows(years, "transfers", result.transfers.sum(axis=1), "persons per year"),
+        metric_rows(years, "residents_year_end", result.occupied_at_year_end.sum(axis=1),
+                     "persons"),
+    ]
+    for t, bed_type in enumerate(BED_TYPE_NAMES):
+        occupied = result.mean_occupied_beds[:, t]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = np.where(prepared.capacity_mean[:, t] > 0,
+                            occupied / prepared.capacity_mean[:, t], np.nan)
+        rows += [metric_rows(years, f"occupied_beds.{bed_type}", occupied, "beds"),
+                 metric_rows(years, f"occupancy.{bed_type}", rate,
+                             "occupied / beds in force (above 1 while closed beds empty)"),
+                 metric_rows(years, f"admissions.{bed_type}",
+                              result.admissions_by_bed_type[:, t], "persons per year")]
+    for index, level in enumerate(LEVEL_NAMES):
+        rows.append(metric_rows(years, f"applicants.{level}", result.arrivals[:, index],
+                                 "persons per year"))
+    total_beds = prepared.capacity_year_end.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rows += [
+            metric_rows(years, "beds", total_beds, "beds"),
+            metric_rows(years, "beds.nursing", prepared.capacity_year_end[:, 1], "beds"),
+            metric_rows(years, "beds.dementia", prepared.capacity_year_end[:, 2], "beds"),
+            metric_rows(years, "nursing_share", prepared.capacity_year_end[:, 1] / total_beds,
+                         "fraction of beds"),
+            metric_rows(years, "beds_per_1000_60plus",
+                         1000 * total_beds / prepared.pop_60plus,
+                         f"beds per 1,000 {prepared.basis} aged 60+"),
+            metric_rows(years, "pop_60plus", prepared.pop_60plus,
+                         f"persons ({prepared.basis})"),
+        ]
+    for service in services:
+        rows += service_kpi_rows(service, prepared.zones, years)
+    if prepared.service_rows is not None and len(prepared.service_rows):
+        rows.append(prepared.service_rows)
+    return pd.concat(rows, ignore_index=True)
+
+
