@@ -9,6 +9,7 @@ community services against that need::
     projection = cf.project(scenario)
     result = cf.run(scenario, replications=20, seed=1)
     cf.write_report(result, "out/xicheng")
+    cf.backtest(scenario)                         # its `observed` figures against the projection
     cf.plots.elderly_trend(projection.elderly)   # every chart returns its Axes
 
 The package is laid out as the pipeline: ``scenario`` (the file) → ``population`` → ``need`` →
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from carefacility._version import __version__
 
 if TYPE_CHECKING:
-    from carefacility.api import load_scenario, project, run, write_report
+    from carefacility.api import backtest, load_scenario, project, run, write_report
     from carefacility.population.projection import PopulationProjection
     from carefacility.report import plots
     from carefacility.runner.results import RunResult
@@ -34,6 +35,7 @@ __all__ = [
     "RunResult",
     "Scenario",
     "__version__",
+    "backtest",
     "load_scenario",
     "plots",
     "project",
@@ -42,6 +44,7 @@ __all__ = [
 ]
 
 _PUBLIC = {
+    "backtest": "carefacility.api",
     "load_scenario": "carefacility.api",
     "project": "carefacility.api",
     "run": "carefacility.api",

@@ -1,6 +1,7 @@
-"""The public face: load a scenario, project its population, run its plan, write the report.
+"""The public face: load a scenario, project its population, run its plan, write the report,
+and back-test the projection against the place's published figures.
 
-These four functions are what the command line calls and what a notebook needs::
+These five functions are what the command line calls and what a notebook needs::
 
     import carefacility as cf
 
@@ -8,6 +9,7 @@ These four functions are what the command line calls and what a notebook needs::
     result = cf.run(scenario, replications=20, seed=1)
     result.kpis                 # year, metric, mean, ci_low, ci_high, unit, replications
     result.scorecard            # one row per target and year
+    cf.backtest(scenario)       # observed figures against the projection, with their errors
     cf.write_report(result, "out/xicheng", lang="zh")
 
 Each stage's own functions stay available in its subpackage (``carefacility.population``,
@@ -19,10 +21,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+import pandas as pd
+
 from carefacility.population.projection import (
     PopulationProjection,
-    project_population,
-    with_mortality_range,
+    project_populations,
 )
 from carefacility.runner.executors import Executor
 from carefacility.runner.results import RunResult
@@ -30,7 +33,7 @@ from carefacility.runner.simulation import run as _run
 from carefacility.scenario.loader import Scenario
 from carefacility.scenario.loader import load_scenario as _load_scenario
 
-__all__ = ["load_scenario", "project", "run", "write_report"]
+__all__ = ["backtest", "load_scenario", "project", "run", "write_report"]
 
 Lang = Literal["en", "zh"]
 
@@ -76,13 +79,13 @@ def project(scenario: Scenario | str | Path, *, mortality_range: bool = True
     -------
     PopulationProjection
         ``population`` (year, zone, age, sex, population), ``elderly`` (60+ and 80+ by year)
-        and the components of change, all as DataFrames.
+        and the components of change, all as DataFrames, of the demand basis; a scenario with
+        a ``registered_population`` has the other basis in ``other_bases``
+        (``projection.for_basis("registered")``; ``projection.elderly_by_basis()`` has both).
     """
     scenario = _as_scenario(scenario)
-    projection = project_population(scenario.population)
-    if mortality_range:
-        projection = with_mortality_range(scenario.population, projection)
-    return projection
+    return project_populations(scenario.populations, scenario.demand_basis,
+                               mortality_range=mortality_range)
 
 
 def run(scenario: Scenario | str | Path, *, replications: int | None = None,
@@ -117,6 +120,34 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
     projection = project(scenario)
     return _run(scenario, replications=replications, seed=seed, executor=executor,
                 workers=workers, dask_address=dask_address, projection=projection)
+
+
+def backtest(scenario: Scenario | str | Path, *, result: RunResult | None = None
+             ) -> pd.DataFrame:
+    """Compare the scenario's ``observed`` figures with its projection.
+
+    Parameters
+    ----------
+    scenario : Scenario or path
+        A scenario with an ``observed`` section (an empty table without one).
+    result : RunResult, optional
+        A run of the scenario (:func:`run`): its projection is used, and its KPIs for
+        ``residents_year_end`` (blank without a run) and ``beds``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per observation: ``year, basis, metric, observed, projected, error,
+        relative_error, use, source`` (``error`` = projected − observed [persons or beds],
+        ``relative_error`` = error / observed [fraction], ``use`` = ``calibration`` up to the
+        base year, ``backtest`` after it); see :mod:`carefacility.targets.backtest`.
+    """
+    from carefacility.runner.backtest import scenario_backtest
+
+    scenario = _as_scenario(scenario)
+    if result is not None and result.projection is not None:
+        return scenario_backtest(scenario, result.projection, result.kpis)
+    return scenario_backtest(scenario, project(scenario, mortality_range=False))
 
 
 def write_report(result: RunResult | PopulationProjection, out_dir: str | Path, *,

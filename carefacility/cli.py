@@ -1,4 +1,4 @@
-"""Command line: ``carefacility validate | schema | project | run | report``.
+"""Command line: ``carefacility validate | schema | project | run | backtest | report``.
 
 Thin by design: parse the arguments, call the public face (:mod:`carefacility.api`), write the
 outputs, set the exit code.
@@ -122,6 +122,49 @@ def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int 
     meta = result.metadata
     click.echo(f"{scenario.name}: {meta['replications']} replications of {meta['years']} "
                f"years (seed {meta['seed']}) in {meta['duration_seconds']:.1f} s")
+    for path in written:
+        click.echo(f"  wrote {path}")
+
+
+@main.command()
+@click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (created if missing).")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of chart labels.")
+@click.option("--force", is_flag=True, help="Write into a folder that holds other files.")
+def backtest(scenario_file: Path, out_dir: Path, lang: str, force: bool) -> None:
+    """Compare the `observed` figures of SCENARIO_FILE with its projection.
+
+    Writes backtest.csv (observed, projected, error, relative error, calibration or back-test,
+    source) and backtest_chart to --out. Simulated figures (residents_year_end) are left blank:
+    `carefacility run` fills them.
+    """
+    from carefacility import api
+    from carefacility.report.writer import write_backtest_outputs
+
+    try:
+        scenario = api.load_scenario(scenario_file)
+    except ScenarioError as error:
+        _fail_bad_input(error.report())
+    if not scenario.spec.observed:
+        _fail_bad_input(f"{scenario_file}: no `observed` section: list the place's published "
+                        "figures (year, basis, metric, value, source) to compare with")
+    table = api.backtest(scenario)
+    try:
+        written = write_backtest_outputs(table, out_dir, title=scenario.name,
+                                         lang=lang, force=force)  # type: ignore[arg-type]
+    except (OutputFolderError, RuntimeError) as error:
+        _fail_bad_input(str(error))
+    click.echo(f"{scenario.name}: {len(table)} observed figures")
+    for use in ("backtest", "calibration"):
+        errors = table.loc[table["use"] == use, "relative_error"].dropna()
+        if len(errors):
+            click.echo(f"  {use}: {len(errors)}, mean absolute relative error "
+                       f"{100 * errors.abs().mean():.1f} %")
+    blank = int(table["projected"].isna().sum())
+    if blank:
+        click.echo(f"  {blank} need a simulation: `carefacility run` fills them")
     for path in written:
         click.echo(f"  wrote {path}")
 

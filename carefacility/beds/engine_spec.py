@@ -11,6 +11,29 @@ Conventions
 - Care levels are indexed by :data:`LEVELS`, bed types by :data:`BED_TYPES`.
 - Arrays are copied, converted to ``float64`` or ``int64`` and made read-only, so a spec is
   immutable and safe to share between processes.
+
+Bed types and who may take them
+-------------------------------
+Nursing-type beds (护理型床位) are defined by the civil-affairs standards as beds in
+institutions equipped and staffed to care for dependent and partially dependent (失能/半失能)
+elders; the national 14th five-year plan sets their share of institutional beds (≥ 55 % by
+2025, ``carefacility/data/care_need_params.md`` section 4). The definition describes the bed,
+not a rule of admission: in practice homes admit whoever applies to them, and a nursing-type
+bed left empty beside a queue of independent applicants is a choice a plan must state. So the
+default rule (:data:`DEFAULT_ELIGIBLE_BED_TYPES`, the same as
+:data:`PRACTICE_ELIGIBLE_BED_TYPES`) lets any applicant take a nursing-type bed, and keeps them
+for those who need them the only ways the engine can:
+
+- the *applicant's* order of preference: independent and partially dependent applicants take a
+  general bed when one is free and a nursing-type bed only when none is; dependent applicants
+  want a nursing-type bed, dementia applicants a dementia bed, else a nursing-type bed;
+- with ``discipline="priority"``, the *bed's* choice among those waiting: dependent and dementia
+  applicants first (``care_need`` in ``priority_order``). Under ``fifo`` and ``longest_wait``
+  a freed nursing-type bed goes to the earliest applicant who accepts it, whatever the level
+  (the engine has no per-bed-type preference between levels).
+
+:data:`NURSING_FOR_DEPENDENT_ELIGIBLE_BED_TYPES` is the strict reading (independent and
+partially dependent applicants only ever take general beds): the former default.
 """
 
 from __future__ import annotations
@@ -30,7 +53,9 @@ __all__ = [
     "DEFAULT_ELIGIBLE_BED_TYPES",
     "DISCIPLINES",
     "LEVELS",
+    "NURSING_FOR_DEPENDENT_ELIGIBLE_BED_TYPES",
     "PLACEMENTS",
+    "PRACTICE_ELIGIBLE_BED_TYPES",
     "PRIORITY_CRITERIA",
     "STAY_KINDS",
     "BedSpec",
@@ -50,9 +75,19 @@ BED_CARE_INTENSITY: tuple[int, ...] = (0, 1, 2)
 DAYS_PER_YEAR = 365
 """Length of a model year [day]; leap days are ignored."""
 
-DEFAULT_ELIGIBLE_BED_TYPES: tuple[tuple[int, ...], ...] = ((0,), (0,), (1,), (2, 1))
-"""Acceptable bed types per level, preferred first: independent and partially dependent →
-general; dependent → nursing; dementia → dementia, else nursing."""
+PRACTICE_ELIGIBLE_BED_TYPES: tuple[tuple[int, ...], ...] = ((0, 1), (0, 1), (1,), (2, 1))
+"""Acceptable bed types per level, preferred first, as homes admit in practice: independent and
+partially dependent → general, else nursing; dependent → nursing; dementia → dementia, else
+nursing (see the module notes)."""
+
+NURSING_FOR_DEPENDENT_ELIGIBLE_BED_TYPES: tuple[tuple[int, ...], ...] = (
+    (0,), (0,), (1,), (2, 1))
+"""The strict reading of the bed types: independent and partially dependent → general only;
+dependent → nursing; dementia → dementia, else nursing. Nursing-type beds may stand empty
+beside a queue for general beds."""
+
+DEFAULT_ELIGIBLE_BED_TYPES: tuple[tuple[int, ...], ...] = PRACTICE_ELIGIBLE_BED_TYPES
+"""The default rule: :data:`PRACTICE_ELIGIBLE_BED_TYPES`."""
 
 DISCIPLINES = ("fifo", "priority", "longest_wait")
 PLACEMENTS = ("zone_then_type", "type_then_zone")

@@ -7,8 +7,10 @@ The ``plan:`` section of a scenario says what exists and what will be built:
 * **care homes** (养老机构), each in a zone, with general, nursing-type (护理型) and dementia
   (认知障碍) beds; ``count`` lets one entry stand for several identical homes;
 * a **build schedule**: beds opened, closed or converted (general → nursing) at a date;
-* the **starting state**: how full the homes are, the care levels of their residents, and the
-  waiting list.
+* the **starting state**: how full the homes are, the care levels of their residents, the
+  waiting list, and what was observed up to the start (``observed``: residents, admissions,
+  each with its date and source), to which the run calibrates the base year's demand
+  (:mod:`carefacility.need.calibration`).
 
 :func:`resolve_plan` checks the section against the rest of the scenario and turns it into
 arrays: capacity by home and bed type at the start, dated capacity changes, and the capacity
@@ -35,6 +37,9 @@ __all__ = [
     "BedsByType",
     "BuildStep",
     "CareHomeSpec",
+    "ObservedAdmissions",
+    "ObservedResidents",
+    "ObservedSpec",
     "PlanArrays",
     "PlanSpec",
     "SimulationSpec",
@@ -103,17 +108,73 @@ class BuildStep(Section):
     convert: ConvertSpec | None = Field(None, description="Beds converted.")
 
 
+class ObservedResidents(Section):
+    """Residents of the care homes counted on one day (a stock)."""
+
+    date: dt.date = Field(description="Day the figure refers to; on or before "
+                          "simulation.start_date (only data up to the start may calibrate).")
+    source: str = Field(min_length=1, description="Where the figure is published (document, "
+                        "table, date), or 'ASSUMPTION: ...' with the reason.")
+    total: float | None = Field(None, gt=0, description="Residents in the plan's care homes "
+                                "[persons].")
+    by_bed_type: BedsByType | None = Field(None, description="Residents by bed type "
+                                           "[persons], where known.")
+    occupancy: Fraction | None = Field(None, description="Occupied share of the beds [fraction]"
+                                       "; applied to the beds in force at the start.")
+
+    def count(self, beds_at_start: np.ndarray) -> float:
+        """Residents this figure stands for, given the beds by type at the start [persons]."""
+        if self.total is not None:
+            return float(self.total)
+        if self.by_bed_type is not None:
+            return float(self.by_bed_type.as_array().sum())
+        assert self.occupancy is not None
+        return float(self.occupancy * np.asarray(beds_at_start).sum())
+
+
+class ObservedAdmissions(Section):
+    """Admissions to the care homes over twelve months (a flow)."""
+
+    date: dt.date = Field(description="Last day of the twelve months counted; on or before "
+                          "simulation.start_date.")
+    source: str = Field(min_length=1, description="Where the figure is published, or "
+                        "'ASSUMPTION: ...' with the reason.")
+    per_year: float = Field(gt=0, description="Admissions in the twelve months "
+                            "[persons per year].")
+
+
+class ObservedSpec(Section):
+    """What was observed at the start; the base year is calibrated to it."""
+
+    residents: ObservedResidents = Field(description="Residents on a day: give exactly one of "
+                                         "total, by_bed_type or occupancy.")
+    admissions: ObservedAdmissions | None = Field(
+        None, description="Admissions of a year, where known; then the discharge rate is "
+        "fitted too.")
+
+
 class StartingStateSpec(Section):
     """Residents and waiting list on the first simulated day."""
 
-    occupancy: Fraction = Field(
+    occupancy: Fraction | None = Field(
+        None,
         description="Share of beds occupied at the start [fraction]; cite the source (e.g. the "
-        "civil-affairs statistics) or label it an assumption."
+        "civil-affairs statistics) or label it an assumption. Omitted: taken from `observed` "
+        "(its residents by bed type, total or occupancy over the beds at the start)."
     )
     resident_levels: dict[Literal["independent", "partially_dependent", "dependent",
-                                  "dementia"], Fraction] = Field(
+                                  "dementia"], Fraction] | None = Field(
+        None,
         description="Care-level mix of current residents [fractions summing to 1]. Dependent "
-        "and dementia residents fill nursing and dementia beds first."
+        "and dementia residents fill nursing and dementia beds first. Omitted: the "
+        "stationary mix of the base year's (calibrated) demand, DERIVED at run time "
+        "(applicants by level × the expected time spent at each level in care)."
+    )
+    observed: ObservedSpec | None = Field(
+        None,
+        description="Residents (and admissions) observed up to the start, with sources: the "
+        "bed application rate is scaled so that the base year holds these residents "
+        "(carefacility.need.calibration). Omitted: the need defaults are used unscaled."
     )
     waiting_list_persons: Count = Field(0, description="Applicants waiting at the start.")
     waiting_list_levels: dict[Literal["independent", "partially_dependent", "dependent",
@@ -163,10 +224,19 @@ class SimulationSpec(Section):
                                        Field(min_length=1, max_length=3),
                                        AfterValidator(_distinct)]] | None = Field(
         None,
-        description="Bed types each care level may be admitted to, preferred first. Default: "
-        "independent and partially dependent → general; dependent → nursing; dementia → "
-        "dementia, then nursing. Adding nursing for independent applicants models homes that "
-        "fill nursing-type beds with anyone (common in practice).",
+        description="Bed types each care level may be admitted to, preferred first; levels "
+        "not given keep the default. Default (as homes admit in practice): independent and "
+        "partially dependent → general, else nursing; dependent → nursing; dementia → "
+        "dementia, then nursing (carefacility.beds.engine_spec). A rule that keeps "
+        "nursing-type beds for dependent elders only, e.g. {independent: [general], "
+        "partially_dependent: [general]}, must be stated here; the run then reports the "
+        "default rule beside it (table eligibility_alternative).",
+    )
+    alternative_rule_replications: int = Field(
+        5, ge=0, le=10_000, description="Replications of a second run under the other "
+        "eligibility rule (the default if the scenario states another, else nursing-type "
+        "beds for dependent levels only), same seed and random streams, reported in the table "
+        "eligibility_alternative; at most the run's replications; 0 skips it."
     )
     overflow_to_general: bool = Field(
         True, description="Dependent and dementia applicants may take a general bed when no "
@@ -228,7 +298,8 @@ def _share_problem(shares: dict[str, float] | None, doc: YamlDocument,
 
 
 def resolve_plan(plan: PlanSpec, population_zones: Sequence[str],
-                 doc: YamlDocument) -> tuple[PlanArrays | None, list[Problem]]:
+                 doc: YamlDocument, start_date: dt.date | None = None
+                 ) -> tuple[PlanArrays | None, list[Problem]]:
     """Check the plan against the population's zones and turn it into arrays.
 
     Parameters
@@ -238,6 +309,9 @@ def resolve_plan(plan: PlanSpec, population_zones: Sequence[str],
         Zones of the base population (``("all",)`` when it has none).
     doc : YamlDocument
         For error positions.
+    start_date : datetime.date, optional
+        ``simulation.start_date``: observations of the starting state must refer to it or an
+        earlier day, and cannot count more residents than the beds in force then.
 
     Returns
     -------
@@ -349,6 +423,16 @@ def resolve_plan(plan: PlanSpec, population_zones: Sequence[str],
                        "cannot close or convert more beds than the home has")
             if target >= 0:
                 running[home, target] += beds
+    beds_at_start = None
+    if names and start_date is not None:
+        beds_at_start = np.array(capacity, dtype=np.int64).sum(axis=0)
+        for when, _index, _home, source, target, beds in changes:
+            if when <= start_date:
+                if source >= 0:
+                    beds_at_start[source] -= beds
+                if target >= 0:
+                    beds_at_start[target] += beds
+    problems += _starting_state_problems(state, start_date, beds_at_start, doc)
     if problems:
         return None, problems
     return PlanArrays(
@@ -360,3 +444,53 @@ def resolve_plan(plan: PlanSpec, population_zones: Sequence[str],
         capacity_changes=tuple((when, home, source, target, beds)
                                for when, _index, home, source, target, beds in changes),
     ), []
+
+
+def _starting_state_problems(state: StartingStateSpec, start_date: dt.date | None,
+                             beds_at_start: np.ndarray | None,
+                             doc: YamlDocument) -> list[Problem]:
+    """Located problems of ``plan.starting_state``: occupancy or observed given, one figure
+    per observation, no date after the start, no more residents than beds."""
+    problems: list[Problem] = []
+    loc: tuple[str | int, ...] = ("plan", "starting_state")
+
+    def at(location: tuple[str | int, ...], message: str) -> None:
+        problems.append(doc.problem(location, format_path(location), message))
+
+    observed = state.observed
+    if observed is None:
+        if state.occupancy is None:
+            at(loc, "give `occupancy` (share of beds occupied at the start) or `observed` "
+               "(residents counted up to the start, with their source)")
+        return problems
+    residents = observed.residents
+    where = (*loc, "observed", "residents")
+    given = [name for name in ("total", "by_bed_type", "occupancy")
+             if getattr(residents, name) is not None]
+    if len(given) != 1:
+        at(where, "give exactly one of total, by_bed_type or occupancy (got "
+           f"{', '.join(given) if given else 'none'})")
+    if start_date is not None:
+        for location, when in (((*where, "date"), residents.date),
+                               ((*loc, "observed", "admissions", "date"),
+                                None if observed.admissions is None
+                                else observed.admissions.date)):
+            if when is not None and when > start_date:
+                at(location, f"{when} is after simulation.start_date {start_date}; only "
+                   "figures up to the start may calibrate the base year (a later figure is "
+                   "what the simulation should predict, not an input)")
+    if beds_at_start is not None and len(given) == 1:
+        beds = beds_at_start.sum()
+        if residents.by_bed_type is not None:
+            counts = residents.by_bed_type.as_array()
+            for t, name in enumerate(BED_TYPE_NAMES):
+                if counts[t] > beds_at_start[t]:
+                    at((*where, "by_bed_type", name),
+                       f"{counts[t]} residents in {name} beds but the plan has "
+                       f"{beds_at_start[t]} {name} beds in force on {start_date}")
+        elif residents.total is not None and residents.total > beds:
+            at((*where, "total"), f"{residents.total:g} residents but the plan has {beds} "
+               f"beds in force on {start_date}")
+        elif residents.count(beds_at_start) <= 0:
+            at(where, f"no residents: the plan has no beds in force on {start_date}")
+    return problems

@@ -33,6 +33,7 @@ DAYS_PER_YEAR = 365
 
 _N = len(LEVELS)
 _BAND_80 = 80
+_BAND_65 = 65
 
 
 # --------------------------------------------------------------------------------------------
@@ -73,11 +74,16 @@ class BedDemand:
 
 
 def _application_rates(spec: NeedSpec) -> np.ndarray:
-    """Application rate at ages 60..100+ and levels, ``[41, 4]`` [per person-year]."""
+    """Application rate at ages 60..100+ and levels, ``[41, 4]`` [per person-year]: the
+    60-64 rates below 65, the 80+ rates from 80, ``bed_application_rate_per_year`` between
+    (and wherever the other two are None)."""
     under = spec.bed_application_rate_per_year.as_array()
     over_spec = spec.bed_application_rate_80plus_per_year
     over = under if over_spec is None else over_spec.as_array()
-    return np.where((AGES >= _BAND_80)[:, None], over[None, :], under[None, :])
+    young_spec = spec.bed_application_rate_60_64_per_year
+    young = under if young_spec is None else young_spec.as_array()
+    rates = np.where((AGES >= _BAND_80)[:, None], over[None, :], under[None, :])
+    return np.where((AGES < _BAND_65)[:, None], young[None, :], rates)
 
 
 def bed_demand(need_frame: pd.DataFrame, spec: NeedSpec,
@@ -219,9 +225,8 @@ def resident_dynamics(spec: NeedSpec, mx_single: np.ndarray) -> ResidentDynamics
     level_change[:, idx, idx] = -level_change.sum(axis=-1)
     death = rates_by_band[:, :, _N]
     discharge = spec.resident_discharge_rate_per_year.as_array()
-    application = np.stack([spec.bed_application_rate_per_year.as_array(),
-                            _application_rates(spec)[-1]])  # [band, 4]
-    applicant_weight = band_weight * application
+    by_age = weights.sum(axis=0) * _application_rates(spec)  # [41, 4]
+    applicant_weight = np.stack([by_age[in_band].sum(axis=0) for in_band in bands])
     with np.errstate(invalid="ignore", divide="ignore"):
         waiting_60plus = np.where(applicant_weight.sum(axis=0) > 0,
                                   (death * applicant_weight).sum(axis=0)

@@ -177,13 +177,29 @@ class NeedSpec(_Section):
             "the census-weighted mean over 65+ is the CLHLS admission hazard "
             "-ln(1 - 0.008)/3 = 0.268 %/year (key admission_3y_2008_11). ASSUMPTIONS: "
             "'decline' read as being at the level; applications ≈ admissions because about "
-            "half of all beds are empty (key vacancy_national); same rate at 60-64."),
+            "half of all beds are empty (key vacancy_national). Used at ages 65+ (and at "
+            "80+ unless bed_application_rate_80plus_per_year is given); ages 60-64 have their "
+            "own rates, bed_application_rate_60_64_per_year."),
     )
     bed_application_rate_80plus_per_year: LevelRates | None = Field(
         None,
         description="Optional rates for people aged 80+ [per person-year]. Default None = "
         "the same as bed_application_rate_per_year, an ASSUMPTION: the review found no "
         "admission figure by age.",
+    )
+    bed_application_rate_60_64_per_year: LevelRates | None = Field(
+        default_factory=LevelRates,
+        description=(
+            "Rates for people aged 60-64 [per person-year]; None = the same as "
+            "bed_application_rate_per_year. Default 0 at every level, an ASSUMPTION: the only "
+            "admission figure found is for ages 65+ (key admission_3y_2008_11; CLHLS samples "
+            "65+), and the national stock of residents, 518.3万 registered-institution beds "
+            "about half occupied (keys beds_registered_2022, vacancy_national: ≈ 259万 "
+            "residents at the end of 2022, DERIVED), is already reproduced by applications "
+            "at 65+ with the default stays (267万 in 2022 with scenarios/china.yaml, +3 %; "
+            "tests/need/test_national_check.py); repeating the 65+ rates at 60-64 gives 379万 "
+            "(+46 %). A scenario that states its residents (plan.starting_state.observed) "
+            "scales all application rates, these included, to its own base year."),
     )
     low_income_share: Fraction = Field(
         0.0,
@@ -203,7 +219,9 @@ class NeedSpec(_Section):
             "2020-25) equals occupied beds / admissions = (518.3万 beds × 52 % occupied) / "
             "(0.268 %/year × 190.6 M census 65+) ≈ 5.3 years (keys beds_registered_2022, "
             "vacancy_national, admission_3y_2008_11; mixed years 2020-22: an order of "
-            "magnitude, not a measurement)."),
+            "magnitude, not a measurement); the default applicants, all aged 65+ (the 60-64 "
+            "rates being 0), stay 5.2 years on average. A scenario that states its admissions "
+            "as well as its residents (plan.starting_state.observed) fits its own."),
     )
     waiting_withdrawal_rate_per_year: LevelRates = Field(
         default_factory=LevelRates,

@@ -7,7 +7,8 @@ graduation, life tables, fertility, migration and the projection step
 the scenario section, :mod:`~carefacility.population.inputs` reads its tables into arrays and
 :mod:`~carefacility.population.projection` projects them to tidy tables by report date;
 :mod:`~carefacility.population.mortality_fit` fits a standard table of death rates to a place's
-published life expectancy at birth.
+published life expectancy at birth; :mod:`~carefacility.population.registered` builds a
+registered (户籍) base from published age bands and derives its net inflow.
 """
 
 from carefacility.population.ages import (

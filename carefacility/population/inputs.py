@@ -35,9 +35,11 @@ from carefacility.population.spec import (
 )
 
 __all__ = [
+    "POPULATION_SECTIONS",
     "GroupedTable",
     "PopulationInputs",
     "TimePath",
+    "base_time",
     "check_age_groups_for",
     "check_population_sections",
     "decimal_year",
@@ -47,6 +49,10 @@ __all__ = [
 
 SEXES = ("male", "female")
 Location = tuple[str | int, ...]
+
+POPULATION_SECTIONS = ("population", "registered_population")
+"""Keys of the population sections of a scenario file: the primary one (any basis) and the
+optional second one for the registered (户籍) basis."""
 
 
 @dataclass(frozen=True)
@@ -166,11 +172,13 @@ _PERIOD = re.compile(r"^\s*(\d{4})\s*-\s*(\d{4})\s*$")
 
 
 class _Resolver:
-    """Collects problems while reading one population section."""
+    """Collects problems while reading one population section (``population`` or
+    ``registered_population``: ``section`` is the first part of every location)."""
 
-    def __init__(self, doc: YamlDocument, base_dir: Path):
+    def __init__(self, doc: YamlDocument, base_dir: Path, section: str = "population"):
         self.doc = doc
         self.base_dir = base_dir
+        self.section = section
         self.problems: list[Problem] = []
 
     def at(self, location: Location, message: str, *, key: bool = False) -> None:
@@ -287,6 +295,28 @@ def decimal_year(date: dt.date) -> float:
     return date.year + (date - start).days / days
 
 
+def base_time(base_date: dt.date) -> float:
+    """Decimal year of a base population's reference moment.
+
+    A base date of 31 December is a year-end count (年末, 24:00, as registered counts are
+    published): the moment of 1 January 00:00 of the next year, the same as the ``year_end``
+    report date of that year, so the year's reported population is the base itself. Any other
+    date is its start (00:00, as the census standard time of 1 November 2020).
+
+    Parameters
+    ----------
+    base_date : datetime.date
+
+    Returns
+    -------
+    float
+        [decimal year]
+    """
+    if (base_date.month, base_date.day) == (12, 31):
+        return float(base_date.year + 1)
+    return decimal_year(base_date)
+
+
 def _key_years(resolver: _Resolver, location: Location, keys: list[str], kind: str,
                csv_name: str) -> np.ndarray | None:
     """Parse period labels ("2020-2025" → midpoint 2023.0) or years, in increasing order."""
@@ -378,7 +408,7 @@ def match_band_shares(counts: np.ndarray, age_groups: Sequence[str],
 
 def _base_population(r: _Resolver, base: BasePopulationSpec
                      ) -> tuple[tuple[str, ...], GroupedTable | None]:
-    base_loc: Location = ("population", "base_population")
+    base_loc: Location = (r.section, "base_population")
     zones: tuple[str, ...] = ("all",)
     base_table: GroupedTable | None = None
     if (base.csv is None) == (base.inline is None):
@@ -418,7 +448,7 @@ def _base_population(r: _Resolver, base: BasePopulationSpec
 
 
 def _mortality(r: _Resolver, mort: MortalitySpec) -> GroupedTable | None:
-    mort_loc: Location = ("population", "mortality")
+    mort_loc: Location = (r.section, "mortality")
     maximum = 1.0 if mort.measure == "qx" else 5.0
     unit = "(a probability)" if mort.measure == "qx" else "deaths per person-year"
     mortality: GroupedTable | None = None
@@ -459,7 +489,7 @@ def _fit_targets(r: _Resolver, mort: MortalitySpec, mortality: GroupedTable | No
     """Check ``mortality.fit_e0``; return its years and e0 (years, 2) when all is well."""
     fit = mort.fit_e0
     assert fit is not None
-    loc: Location = ("population", "mortality", "fit_e0")
+    loc: Location = (r.section, "mortality", "fit_e0")
     count_before = len(r.problems)
     if fit.method is None:
         r.at(loc, "`method` is required: brass_logit or proportional_hazards", key=True)
@@ -520,21 +550,21 @@ def _fitted_mortality(r: _Resolver, fit: MortalityFitSpec, mortality: GroupedTab
     """The standard table with its rates replaced by the rates fitted to ``e0``."""
     starts = [parse_age_group(label)[0] for label in mortality.age_groups]
     if np.any(mortality.values <= 0):
-        r.at(("population", "mortality", "fit_e0"), "the standard has a death rate of 0; "
+        r.at((r.section, "mortality", "fit_e0"), "the standard has a death rate of 0; "
              "a relational fit needs rates above 0 at every age")
         return None
     try:
         fitted = fit_periods_to_e0(mortality.values, mortality.keys, starts, years, e0,
                                    method=fit.method or "brass_logit")
     except ValueError as error:
-        r.at(("population", "mortality", "fit_e0"), str(error))
+        r.at((r.section, "mortality", "fit_e0"), str(error))
         return None
     return GroupedTable(mortality.age_groups, mortality.keys, fitted.nmx)
 
 
 def _fertility(r: _Resolver, fert: FertilitySpec, base_year: int
                ) -> tuple[TimePath | None, GroupedTable | None, GroupedTable | None]:
-    fert_loc: Location = ("population", "fertility")
+    fert_loc: Location = (r.section, "fertility")
     tfr = pattern = asfr = None
     has_tfr_route = fert.tfr is not None or fert.age_pattern is not None or (
         fert.age_pattern_csv is not None)
@@ -587,7 +617,7 @@ def _fertility(r: _Resolver, fert: FertilitySpec, base_year: int
 
 def _migration(r: _Resolver, mig: MigrationSpec, base_year: int
                ) -> tuple[TimePath, GroupedTable | None]:
-    mig_loc: Location = ("population", "migration")
+    mig_loc: Location = (r.section, "migration")
     migration_counts = None
     net = r.time_path((*mig_loc, "net_per_year"), mig.net_per_year, base_year, minimum=-1e9,
                       maximum=1e9, unit="persons per year")
@@ -619,29 +649,35 @@ def check_population_sections(data: Any, doc: YamlDocument, base_dir: Path) -> l
     together with the structural ones.
     """
 
-    if not isinstance(data, dict) or not isinstance(data.get("population"), dict):
+    if not isinstance(data, dict):
         return []
-    population = data["population"]
-    base_year = 2000
-    try:
-        base_year = dt.date.fromisoformat(str(population.get("base_date"))).year
-    except ValueError:
-        pass
-    r = _Resolver(doc, base_dir)
-    for key, (model_name, check) in _SECTION_CHECKS.items():
-        if key not in population:
+    problems: list[Problem] = []
+    for section in POPULATION_SECTIONS:
+        population = data.get(section)
+        if not isinstance(population, dict):
             continue
+        base_year = 2000
         try:
-            spec = getattr(models, model_name).model_validate(population[key])
+            base_year = dt.date.fromisoformat(str(population.get("base_date"))).year
         except ValueError:
-            continue
-        check(r, spec, base_year)
-    return r.problems
+            pass
+        r = _Resolver(doc, base_dir, section)
+        for key, (model_name, check) in _SECTION_CHECKS.items():
+            if key not in population:
+                continue
+            try:
+                spec = getattr(models, model_name).model_validate(population[key])
+            except ValueError:
+                continue
+            check(r, spec, base_year)
+        problems.extend(r.problems)
+    return problems
 
 
-def resolve_population(spec: PopulationSpec, doc: YamlDocument,
-                       base_dir: Path) -> tuple[PopulationInputs | None, list[Problem]]:
-    """Read and check every table of the population section.
+def resolve_population(spec: PopulationSpec, doc: YamlDocument, base_dir: Path, *,
+                       section: str = "population"
+                       ) -> tuple[PopulationInputs | None, list[Problem]]:
+    """Read and check every table of a population section.
 
     Parameters
     ----------
@@ -651,20 +687,23 @@ def resolve_population(spec: PopulationSpec, doc: YamlDocument,
         The scenario document (for error positions).
     base_dir : pathlib.Path
         Folder that CSV paths are relative to.
+    section : str
+        The section's key in the file (``population`` or ``registered_population``); problems
+        are located under it.
 
     Returns
     -------
     (PopulationInputs or None, list of Problem)
     """
-    r = _Resolver(doc, base_dir)
+    r = _Resolver(doc, base_dir, section)
     base_year = spec.base_date.year
     if not (base_year + 1 <= spec.horizon_year <= base_year + 100):
-        r.at(("population", "horizon_year"),
+        r.at((section, "horizon_year"),
              f"{spec.horizon_year} must be 1 to 100 years after the base date's year {base_year}")
     zones, base_table = _base_population(r, spec.base_population)
     mortality = _mortality(r, spec.mortality)
     tfr, pattern, asfr = _fertility(r, spec.fertility, base_year)
-    srb = r.time_path(("population", "sex_ratio_at_birth"), spec.sex_ratio_at_birth, base_year,
+    srb = r.time_path((section, "sex_ratio_at_birth"), spec.sex_ratio_at_birth, base_year,
                       minimum=0.8, maximum=1.4, unit="male births per female birth")
     net, migration_counts = _migration(r, spec.migration, base_year)
     if r.problems or base_table is None or mortality is None:

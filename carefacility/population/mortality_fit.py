@@ -92,8 +92,10 @@ Zeng, Y., Vaupel, J. W. (2003). Oldest-old mortality in China. *Demographic Rese
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -573,6 +575,37 @@ def fit_periods_to_e0(nmx_periods: np.ndarray, midpoints: np.ndarray,
     if timeless and times.size > 1:
         raise ValueError("an e0 path needs a table by period; a single table takes one year")
 
+    # a fit is a pure function of its inputs: validating a scenario (and fuzzing one) refits the
+    # same standard to the same e0 many times, so recent fits are kept (copies are returned)
+    digest = hashlib.sha256()
+    for part in (values, keys, np.asarray(starts, dtype=np.float64), times, targets):
+        digest.update(np.ascontiguousarray(part).tobytes())
+        digest.update(str(part.shape).encode())
+    key = (digest.hexdigest(), method, a0_rule, float(tolerance))
+    cached = _FIT_CACHE.get(key)
+    if cached is not None:
+        _FIT_CACHE.move_to_end(key)
+        return _copy_fit(cached)
+    fit = _fit_periods(values, keys, starts, times, targets, method=method, a0_rule=a0_rule,
+                       tolerance=tolerance)
+    _FIT_CACHE[key] = fit
+    if len(_FIT_CACHE) > _FIT_CACHE_SIZE:
+        _FIT_CACHE.popitem(last=False)
+    return _copy_fit(fit)
+
+
+_FIT_CACHE: OrderedDict[tuple[str, str, str, float], PeriodFit] = OrderedDict()
+_FIT_CACHE_SIZE = 64
+
+
+def _copy_fit(fit: PeriodFit) -> PeriodFit:
+    return replace(fit, nmx=fit.nmx.copy(), level=fit.level.copy(),
+                   e0_standard=fit.e0_standard.copy(), e0_fitted=fit.e0_fitted.copy())
+
+
+def _fit_periods(values: np.ndarray, keys: np.ndarray, starts: np.ndarray, times: np.ndarray,
+                 targets: np.ndarray, *, method: FitMethod, a0_rule: A0Rule,
+                 tolerance: float) -> PeriodFit:
     levels = np.stack([
         _levels_one_sex(values[:, s], keys, starts, times, targets[:, s], sex=sex, method=method,
                         a0_rule=a0_rule, tolerance=tolerance)

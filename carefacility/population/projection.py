@@ -23,7 +23,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -32,7 +33,12 @@ from carefacility.population.ages import N_AGES, OPEN_AGE, SEXES, parse_age_grou
 from carefacility.population.cohort_component import elderly_summary, project
 from carefacility.population.fertility import asfr_from_tfr
 from carefacility.population.graduation import graduate_counts
-from carefacility.population.inputs import GroupedTable, PopulationInputs, decimal_year
+from carefacility.population.inputs import (
+    GroupedTable,
+    PopulationInputs,
+    base_time,
+    decimal_year,
+)
 from carefacility.population.lifetable import (
     projection_survival,
     single_year_mx,
@@ -44,7 +50,9 @@ __all__ = [
     "MORTALITY_SENSITIVITY",
     "PopulationProjection",
     "anniversary",
+    "default_demand_basis",
     "project_population",
+    "project_populations",
     "report_times",
     "with_mortality_range",
 ]
@@ -77,6 +85,10 @@ class PopulationProjection:
     base_date : datetime.date
     report_date : str
         ``year_end`` or ``mid_year``.
+    other_bases : mapping of str to PopulationProjection
+        The projections of the scenario's other population bases, by basis (e.g. the
+        registered population beside the resident one that makes the demand); empty for a
+        scenario with one population. See :func:`project_populations`.
     """
 
     population: pd.DataFrame
@@ -88,6 +100,7 @@ class PopulationProjection:
     mx_single: np.ndarray | None = None
     """Single-year death rates ages 0..130 in force from each reported year to the next,
     shape (years, 2, 131) [per person-year]; the care-need model uses them."""
+    other_bases: Mapping[str, PopulationProjection] = field(default_factory=dict)
 
     @property
     def first_year(self) -> int:
@@ -99,10 +112,41 @@ class PopulationProjection:
         """Last reported year."""
         return int(self.elderly["year"].max())
 
+    @property
+    def bases(self) -> tuple[str, ...]:
+        """Every basis projected: this projection's first, then :attr:`other_bases`."""
+        return (self.basis, *(b for b in self.other_bases if b != self.basis))
+
+    def for_basis(self, basis: str) -> PopulationProjection:
+        """The projection of one basis (``registered`` or ``resident``).
+
+        Raises
+        ------
+        KeyError
+            If the scenario has no population of that basis.
+        """
+        if basis == self.basis:
+            return self
+        if basis not in self.other_bases:
+            raise KeyError(f"no {basis} population was projected (bases: "
+                           f"{', '.join(self.bases)}); add a `registered_population:` section "
+                           "or set population.basis")
+        return self.other_bases[basis]
+
     def summary(self) -> pd.DataFrame:
         """The whole area's elderly figures by year (one row a year)."""
         rows = self.elderly[self.elderly["zone"] == "all"]
         return rows.drop(columns="zone").set_index("year")
+
+    def elderly_by_basis(self) -> pd.DataFrame:
+        """:attr:`elderly` of every basis in one table, with a ``basis`` column after
+        ``zone`` (this projection's basis first): the ``elderly_summary.csv`` table."""
+        frames = []
+        for basis in self.bases:
+            frame = self.for_basis(basis).elderly.copy()
+            frame.insert(2, "basis", basis)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
 
 
 def report_times(base_date: dt.date, horizon_year: int, report_date: str
@@ -114,9 +158,11 @@ def report_times(base_date: dt.date, horizon_year: int, report_date: str
     years : numpy.ndarray of int
         Calendar years whose report date is on or after the base date, up to the horizon.
     times : numpy.ndarray of float
-        Decimal year of each report date (31 Dec 24:00 = next 1 Jan, or 1 July).
+        Decimal year of each report date (31 Dec 24:00 = next 1 Jan, or 1 July). A base date
+        of 31 December is the year-end count of that year
+        (:func:`~carefacility.population.inputs.base_time`), reported as that year.
     """
-    start = decimal_year(base_date)
+    start = base_time(base_date)
     years, times = [], []
     for year in range(base_date.year, horizon_year + 1):
         when = dt.date(year + 1, 1, 1) if report_date == "year_end" else dt.date(year, 7, 1)
@@ -233,7 +279,7 @@ def project_population(inputs: PopulationInputs) -> PopulationProjection:
     PopulationProjection
     """
     years, report = report_times(inputs.base_date, inputs.horizon_year, inputs.report_date)
-    start = decimal_year(inputs.base_date)
+    start = base_time(inputs.base_date)
     n_steps = max(1, math.ceil(report[-1] - start - 1e-9))
     mid_times = start + np.arange(n_steps) + 0.5
 
@@ -278,6 +324,68 @@ def project_population(inputs: PopulationInputs) -> PopulationProjection:
     step = np.clip(np.floor(offsets + 0.5).astype(int), 0, n_steps - 1)
     return PopulationProjection(tidy, elderly, components, inputs.basis, inputs.base_date,
                                 inputs.report_date, mx_single=mx_single[1:][step])
+
+
+def default_demand_basis(bases: Sequence[str], chosen: str | None = None) -> str:
+    """The basis whose elders make the demand for beds and services.
+
+    Parameters
+    ----------
+    bases : sequence of str
+        The bases a scenario projects, the primary (``population:``) first.
+    chosen : str, optional
+        ``population.demand_basis`` when the file sets it.
+
+    Returns
+    -------
+    str
+        ``chosen`` if given; else ``resident`` when it is among the bases (elders need care
+        where they live); else the primary basis.
+    """
+    if chosen is not None:
+        return chosen
+    return "resident" if "resident" in bases else bases[0]
+
+
+def project_populations(populations: Mapping[str, PopulationInputs],
+                        demand_basis: str | None = None, *, mortality_range: bool = False
+                        ) -> PopulationProjection:
+    """Project every population basis of a scenario, each with its own inputs.
+
+    Parameters
+    ----------
+    populations : mapping of str to PopulationInputs
+        Inputs by basis (``scenario.populations``), the primary first.
+    demand_basis : str, optional
+        The basis that makes the demand (default: :func:`default_demand_basis`).
+    mortality_range : bool
+        Add the sensitivity range of :func:`with_mortality_range` to every basis.
+
+    Returns
+    -------
+    PopulationProjection
+        The demand basis's projection; the other bases' projections are in its
+        ``other_bases``.
+
+    Raises
+    ------
+    KeyError
+        If ``demand_basis`` is not among the bases.
+    """
+    bases = list(populations)
+    if not bases:
+        raise ValueError("no population to project")
+    basis = default_demand_basis(bases, demand_basis)
+    if basis not in populations:
+        raise KeyError(f"demand basis {basis!r} is not projected (bases: {', '.join(bases)})")
+    projected = {}
+    for name, inputs in populations.items():
+        projection = project_population(inputs)
+        if mortality_range:
+            projection = with_mortality_range(inputs, projection)
+        projected[name] = projection
+    others = {name: projected[name] for name in bases if name != basis}
+    return replace(projected[basis], other_bases=others)
 
 
 def anniversary(date: dt.date, years: int) -> dt.date:

@@ -195,13 +195,26 @@ class MigrationSpec(Section):
 
 
 class PopulationSpec(Section):
-    """Inputs of the cohort-component projection."""
+    """Inputs of the cohort-component projection.
+
+    A scenario's ``population:`` section is one of these; a second one for the registered basis
+    may follow as ``registered_population:`` (same fields, ``basis: registered``), projected the
+    same way with its own mortality and net inflow.
+    """
 
     basis: Literal["registered", "resident"] = Field(
         description="registered (户籍) or resident (常住) population."
     )
+    demand_basis: Literal["registered", "resident"] | None = Field(
+        None,
+        description="Only in `population:`: whose elders make the demand for beds and services "
+        "when the scenario has both bases. Default: resident when both are given (elders need "
+        "care where they live), else the one population's basis.",
+    )
     base_date: dt.date = Field(
-        description="Reference date of the base population, e.g. 2020-11-01 for the census."
+        description="Reference date of the base population, e.g. 2020-11-01 for the census. "
+        "31 December stands for the year-end count (24:00, as registered counts 年末 are "
+        "published); any other date for its start (00:00, the census standard time)."
     )
     horizon_year: int = Field(description="Last calendar year to project.")
     report_date: Literal["year_end", "mid_year"] = Field(

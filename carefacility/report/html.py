@@ -14,8 +14,10 @@ Content-Security-Policy says so to the browser too), so it can be mailed, archiv
 offline.
 
 Sections: scenario summary, assumptions, target scorecard, charts, KPI tables (mean and 95 %
-confidence interval by year), the analytic cross-check beside the simulated figures, and the
-run's metadata. Headings and labels are in English or Chinese (``lang``).
+confidence interval by year), the analytic cross-check beside the simulated figures, how the
+model reproduces the place's published figures (the back-test, when the scenario lists
+observations), and the run's metadata. Headings and labels are in English or Chinese
+(``lang``).
 """
 
 from __future__ import annotations
@@ -133,6 +135,32 @@ _TEXT: dict[str, dict[str, str]] = {
     "within_mmc": {"en": "Admitted within T, M/M/c", "zh": "T天内入住（M/M/c）"},
     "overloaded": {"en": "overloaded", "zh": "过载"},
     "no_cross_check": {"en": "No cross-check table in this run.", "zh": "本次运行没有对照表。"},
+    "backtest": {"en": "How the model reproduces this place's history",
+                 "zh": "模型对本地历史的再现"},
+    "backtest_note": {
+        "en": "Each published figure of the place beside the projection of the same year and "
+              "population. Calibration figures (the base year or earlier) may have been used "
+              "to set the inputs, so a small error there shows only that the inputs were read "
+              "right; back-test figures (later years) were never used to set an input, so "
+              "their error measures the projection. Population counts are compared on the "
+              "projection's report date of their year, deaths over the calendar year, beds "
+              "on 31 December.",
+        "zh": "本地公开发布的数字与同年份、同人口口径的预测值对照。校准数字（基期及以前）"
+              "可能已用于设定输入，误差小只说明输入读取无误；回测数字（基期以后）从未用于设定"
+              "输入，其误差才检验预测。人口数按预测在该年的数据时点比较，死亡人数按公历年，"
+              "床位按12月31日。"},
+    "backtest_summary": {
+        "en": "{use} figures: {count}, mean absolute relative error {error}.",
+        "zh": "{use}数字{count}个，平均绝对相对误差{error}。"},
+    "figure": {"en": "Figure", "zh": "指标"},
+    "observed": {"en": "Observed", "zh": "实际值"},
+    "projected": {"en": "Projected", "zh": "预测值"},
+    "error": {"en": "Projected − observed", "zh": "预测值−实际值"},
+    "relative_error": {"en": "Relative error", "zh": "相对误差"},
+    "use": {"en": "Use", "zh": "用途"},
+    "source": {"en": "Source", "zh": "来源"},
+    "calibration": {"en": "calibration", "zh": "校准"},
+    "backtest_use": {"en": "back-test", "zh": "回测"},
     "item": {"en": "Item", "zh": "项目"},
     "value": {"en": "Value", "zh": "数值"},
     "generated": {"en": "Written by carefacility on", "zh": "carefacility生成于"},
@@ -241,7 +269,8 @@ _GROUPS = (
     ("group_community", ("day_centre", "meal_point")),
 )
 
-_SECTIONS = ("summary", "assumptions", "scorecard", "charts", "kpis", "cross_check", "metadata")
+_SECTIONS = ("summary", "assumptions", "scorecard", "charts", "kpis", "cross_check",
+             "backtest", "metadata")
 """The report's sections (ids of their ``<section>`` elements), in order."""
 
 
@@ -568,6 +597,68 @@ def _cross_check_rows(kpis: pd.DataFrame, check: pd.DataFrame | None,
     return rows
 
 
+_OBSERVED_NAMES: dict[str, dict[str, str]] = {
+    "total": {"en": "Total population", "zh": "总人口"},
+    "pop_60plus": {"en": "Aged 60+", "zh": "60岁及以上人口"},
+    "pop_65plus": {"en": "Aged 65+", "zh": "65岁及以上人口"},
+    "pop_70plus": {"en": "Aged 70+", "zh": "70岁及以上人口"},
+    "pop_80plus": {"en": "Aged 80+", "zh": "80岁及以上人口"},
+    "deaths": {"en": "Deaths in the year", "zh": "全年死亡人数"},
+    "beds": {"en": "Care beds on 31 Dec", "zh": "年末养老床位"},
+    "residents_year_end": {"en": "Care-home residents on 31 Dec", "zh": "年末在院人数"},
+}
+"""Names of the back-test's metrics (:data:`carefacility.targets.backtest.OBSERVED_METRICS`)."""
+
+
+def _signed(number: float, percent: bool = False) -> str:
+    if not math.isfinite(number):
+        return "–"
+    if percent:
+        return f"{100 * number:+.2f} %" if 0 < abs(number) < 0.001 else f"{100 * number:+.1f} %"
+    return f"{number:+,.0f}"
+
+
+def _backtest_rows(backtest: pd.DataFrame | None, lang: str) -> list[dict[str, Any]]:
+    """The back-test's rows as text: year, basis, figure, observed, projected, errors, use
+    (``calibration`` or ``backtest``, and its word), source."""
+    if backtest is None or backtest.empty:
+        return []
+    rows = []
+    for _, row in backtest.iterrows():
+        basis = "" if pd.isna(row.get("basis")) else str(row.get("basis"))
+        metric = str(row.get("metric", ""))
+        use = str(row.get("use", ""))
+        source = row.get("source", "")
+        rows.append({
+            "year": str(row.get("year", "")),
+            "basis": _t(basis, lang) if basis in ("registered", "resident") else basis,
+            "figure": _OBSERVED_NAMES.get(metric, {}).get(lang, metric), "metric": metric,
+            "observed": format_number(row.get("observed")),
+            "projected": format_number(row.get("projected")),
+            "error": _signed(float(row.get("error", math.nan))),
+            "relative_error": _signed(float(row.get("relative_error", math.nan)), True),
+            "use": use, "use_text": _t("backtest_use" if use == "backtest" else use, lang)
+            if use in ("backtest", "calibration") else use,
+            "source": "" if pd.isna(source) else str(source)})
+    return rows
+
+
+def _backtest_summary(backtest: pd.DataFrame | None, lang: str) -> list[str]:
+    """One sentence per use: how many figures, and their mean absolute relative error."""
+    if backtest is None or backtest.empty:
+        return []
+    lines = []
+    for use in ("backtest", "calibration"):
+        errors = backtest.loc[backtest["use"] == use, "relative_error"].astype(float)
+        errors = errors[np.isfinite(errors)]
+        if errors.empty:
+            continue
+        lines.append(_t("backtest_summary", lang).format(
+            use=_t("backtest_use" if use == "backtest" else use, lang).capitalize(),
+            count=len(errors), error=format_number(errors.abs().mean(), "fraction")))
+    return lines
+
+
 def _metadata_rows(metadata: dict[str, Any]) -> list[tuple[str, str]]:
     """The run's metadata as (key, value) pairs, values that are not scalars as JSON."""
     rows = []
@@ -581,7 +672,7 @@ def _metadata_rows(metadata: dict[str, Any]) -> list[tuple[str, str]]:
 def render_html(tables: dict[str, pd.DataFrame], metadata: dict[str, Any], *, title: str,
                 lang: str = "en", assumptions: Sequence[str] = (),
                 summary: dict[str, Any] | None = None,
-                charts: Sequence[Chart] = ()) -> str:
+                charts: Sequence[Chart] = (), backtest_chart: Chart | None = None) -> str:
     """The whole report as one HTML document (a string).
 
     Renders ``templates/report.html.j2`` with autoescaping on: every text below, however it
@@ -591,8 +682,9 @@ def render_html(tables: dict[str, pd.DataFrame], metadata: dict[str, Any], *, ti
     ----------
     tables : dict of str to pandas.DataFrame
         The run's tables by CSV stem: ``kpis`` (required), and when present ``scorecard``,
-        ``kpis_by_replication`` (for the CI of total occupied beds) and
-        ``analytic_cross_check``.
+        ``kpis_by_replication`` (for the CI of total occupied beds),
+        ``analytic_cross_check`` and ``backtest`` (the section "How the model reproduces this
+        place's history" is shown only when it has rows).
     metadata : dict
         The run's metadata (``run_metadata.json``).
     title : str
@@ -605,6 +697,8 @@ def render_html(tables: dict[str, pd.DataFrame], metadata: dict[str, Any], *, ti
         summary is taken from ``metadata`` and the KPIs.
     charts : sequence of Chart
         Charts in the order to show them.
+    backtest_chart : Chart, optional
+        The back-test chart, shown in the back-test section.
 
     Returns
     -------
@@ -612,29 +706,34 @@ def render_html(tables: dict[str, pd.DataFrame], metadata: dict[str, Any], *, ti
     """
     return _environment().get_template(TEMPLATE).render(
         _context(tables, metadata, title=title, lang=lang, assumptions=assumptions,
-                 summary=summary, charts=charts))
+                 summary=summary, charts=charts, backtest_chart=backtest_chart))
 
 
 def _context(tables: dict[str, pd.DataFrame], metadata: dict[str, Any], *, title: str,
              lang: str, assumptions: Sequence[str], summary: dict[str, Any] | None,
-             charts: Sequence[Chart]) -> dict[str, Any]:
+             charts: Sequence[Chart], backtest_chart: Chart | None = None) -> dict[str, Any]:
     """The template's context (arguments as :func:`render_html`): plain data, all text in the
     report's language and not yet escaped.
 
     Fields: ``html_lang``, ``title``, ``today``, ``version``, ``text`` (every label of
     :data:`_TEXT` by key), ``sections`` (ids, in order), ``summary`` and ``metadata`` (lists of
     (label, value) pairs), ``assumptions``, ``scorecard``, ``charts``, ``caption_stop``,
-    ``kpi_tables`` and ``cross_check``.
+    ``kpi_tables``, ``cross_check``, ``backtest`` (rows), ``backtest_summary`` (sentences) and
+    ``backtest_charts`` (none or one).
     """
     kpis = tables.get("kpis", pd.DataFrame(columns=["year", "metric", "mean", "ci_low",
                                                     "ci_high", "unit"]))
+    backtest = _backtest_rows(tables.get("backtest"), lang)
+    hidden = {"charts"} if not charts else set()
+    if not backtest:
+        hidden.add("backtest")
     return {
         "html_lang": "zh-CN" if lang == "zh" else "en",
         "title": str(title),
         "today": dt.date.today().isoformat(),
         "version": str(metadata.get("carefacility_version", "")),
         "text": {key: _t(key, lang) for key in _TEXT},
-        "sections": [key for key in _SECTIONS if key != "charts" or charts],
+        "sections": [key for key in _SECTIONS if key not in hidden],
         "summary": _summary_rows(summary or {}, metadata, kpis, lang),
         "assumptions": _assumption_items(assumptions),
         "scorecard": _scorecard_rows(tables.get("scorecard"), lang),
@@ -643,5 +742,9 @@ def _context(tables: dict[str, pd.DataFrame], metadata: dict[str, Any], *, title
         "kpi_tables": _kpi_tables(kpis, lang),
         "cross_check": _cross_check_rows(kpis, tables.get("analytic_cross_check"),
                                          tables.get("kpis_by_replication"), lang),
+        "backtest": backtest,
+        "backtest_summary": _backtest_summary(tables.get("backtest"), lang),
+        "backtest_charts": _chart_items([backtest_chart] if backtest_chart and backtest
+                                        else []),
         "metadata": _metadata_rows(metadata),
     }

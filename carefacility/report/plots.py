@@ -35,6 +35,7 @@ __all__ = [
     "Lang",
     "MissingCJKFontWarning",
     "admitted_within_threshold",
+    "backtest_chart",
     "bed_demand_supply",
     "cjk_font_family",
     "elderly_trend",
@@ -104,6 +105,23 @@ _LABELS: dict[str, dict[str, str]] = {
     "at_risk": {"en": "at risk", "zh": "有风险"},
     "missed": {"en": "missed", "zh": "未达标"},
     "no_data": {"en": "no data", "zh": "无数据"},
+    "backtest": {"en": "How the model reproduces this place's history",
+                 "zh": "模型对本地历史的再现"},
+    "observed_backtest": {"en": "observed, back-test (not used to fit)",
+                          "zh": "实际值（回测：未用于拟合）"},
+    "observed_calibration": {"en": "observed, calibration (base year or earlier)",
+                             "zh": "实际值（校准：基期及以前）"},
+    "projected": {"en": "projected", "zh": "预测值"},
+    "relative_error": {"en": "Projected − observed [% of observed]",
+                       "zh": "预测值−实际值（占实际值的%）"},
+    "total": {"en": "Total population", "zh": "总人口"},
+    "pop_65plus": {"en": "Aged 65+", "zh": "65岁及以上"},
+    "pop_70plus": {"en": "Aged 70+", "zh": "70岁及以上"},
+    "deaths": {"en": "Deaths in the year", "zh": "全年死亡人数"},
+    "residents_year_end": {"en": "Care-home residents on 31 Dec", "zh": "年末在院人数"},
+    "registered": {"en": "registered", "zh": "户籍"},
+    "resident": {"en": "resident", "zh": "常住"},
+    "persons_or_beds": {"en": "Persons or beds", "zh": "人数或床位数"},
 }
 
 BED_TYPES = ("general", "nursing", "dementia")
@@ -282,7 +300,8 @@ def elderly_trend(summary: pd.DataFrame, *, zone: str = "all", ax: Axes | None =
     summary : pandas.DataFrame
         Columns ``year, zone, pop_60plus, pop_80plus, share_60plus`` [persons, fraction], and
         optionally ``pop_60plus_low, pop_60plus_high, pop_80plus_low, pop_80plus_high``
-        [persons].
+        [persons]; with a ``basis`` column (``elderly_summary.csv`` of a scenario with two
+        population bases) each basis is drawn, the first solid and the other dashed.
     zone : str
         Which zone's rows to draw (``"all"`` is the whole area).
     ax : matplotlib.axes.Axes, optional
@@ -294,23 +313,35 @@ def elderly_trend(summary: pd.DataFrame, *, zone: str = "all", ax: Axes | None =
     matplotlib.axes.Axes
     """
     ax = _axes(ax)
-    rows = summary[summary["zone"] == zone].sort_values("year")
-    years = rows["year"].to_numpy()
-    for column, colour in (("pop_60plus", "#3b6ea8"), ("pop_80plus", "#c0504d")):
-        ax.plot(years, rows[column].to_numpy(), marker="o", markersize=3, color=colour,
-                label=label(column, lang))
-        if {f"{column}_low", f"{column}_high"} <= set(rows.columns):
-            ax.fill_between(years, rows[f"{column}_low"].to_numpy(dtype=float),
-                            rows[f"{column}_high"].to_numpy(dtype=float), color=colour,
-                            alpha=0.18, linewidth=0,
-                            label=f"{label(column, lang)}: {label('range', lang)}")
+    rows = summary[summary["zone"] == zone].sort_values("year", kind="stable")
+    # one set of lines per population basis (elderly_summary.csv has a `basis` column): the
+    # first basis (the demand basis) solid, another dashed
+    if "basis" in rows.columns:
+        bases = list(dict.fromkeys(rows["basis"].astype(str)))
+        groups = [(basis, rows[rows["basis"].astype(str) == basis]) for basis in bases]
+    else:
+        groups = [("", rows)]
+    named = len(groups) > 1
+    share = ax.twinx()
+    for number, (basis, part) in enumerate(groups):
+        years = part["year"].to_numpy()
+        style = "-" if number == 0 else "--"
+        suffix = f" ({label(basis, lang)})" if named else ""
+        for column, colour in (("pop_60plus", "#3b6ea8"), ("pop_80plus", "#c0504d")):
+            ax.plot(years, part[column].to_numpy(), marker="o", markersize=3, color=colour,
+                    linestyle=style, label=label(column, lang) + suffix)
+            if {f"{column}_low", f"{column}_high"} <= set(part.columns):
+                ax.fill_between(years, part[f"{column}_low"].to_numpy(dtype=float),
+                                part[f"{column}_high"].to_numpy(dtype=float), color=colour,
+                                alpha=0.18 if number == 0 else 0.09, linewidth=0,
+                                label=f"{label(column, lang)}{suffix}: {label('range', lang)}")
+        share.plot(years, 100 * part["share_60plus"].to_numpy(), color="grey",
+                   linestyle=":" if number == 0 else "-.",
+                   label=label("share_60plus", lang) + suffix)
     ax.set_xlabel(label("year", lang))
     ax.set_ylabel(label("persons", lang))
     ax.set_ylim(bottom=0)
     ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
-    share = ax.twinx()
-    share.plot(years, 100 * rows["share_60plus"].to_numpy(), color="grey", linestyle=":",
-               label=label("share_60plus", lang))
     share.set_ylabel(label("share_60plus", lang))
     share.set_ylim(0, max(5.0, float(np.nanmax(100 * rows["share_60plus"])) * 1.2))
     lines = ax.get_legend_handles_labels()
@@ -749,6 +780,102 @@ def scorecard_chart(scorecard: pd.DataFrame, *, ax: Axes | None = None, lang: La
         spine.set_visible(False)
     ax.set_title(title or label("scorecard", lang), pad=24)
     return _set_fonts(ax, lang)
+
+
+_SERIES_COLOURS = ("#3b6ea8", "#c0504d", "#7d5ba6", "#e08a2c", "#4a9a6a", "#8c6d31",
+                   "#d16ba5", "#555555")
+
+
+def _series_name(metric: str, basis: str, lang: Lang) -> str:
+    name = label(metric, lang) if metric in _LABELS else metric
+    if basis not in ("registered", "resident"):
+        return name
+    return f"{name}（{label(basis, lang)}）" if lang == "zh" else f"{name} ({label(basis, lang)})"
+
+
+def backtest_chart(backtest: pd.DataFrame, *, axes: tuple[Axes, Axes] | None = None,
+                   lang: Lang = "en", title: str | None = None) -> Axes:
+    """Observed figures of the place against the projection, and the relative errors.
+
+    Two panels sharing the year axis. Above: each series (metric and population basis) as its
+    observed figures (points: filled for back-test years, never used to fit the model; hollow
+    for calibration years, up to the base year) and the projected figures of the same years
+    joined by a line; the value axis is logarithmic when the figures span more than a factor
+    of ten, so that totals, the very old and deaths read on one chart. Below: the relative
+    error of each observation, (projected − observed) / observed [%].
+
+    Parameters
+    ----------
+    backtest : pandas.DataFrame
+        The back-test table (:func:`carefacility.targets.backtest.backtest`): ``year, basis,
+        metric, observed, projected, relative_error, use`` [persons or beds, fraction].
+        Rows without a projected figure show only their observed point.
+    axes : tuple of two matplotlib.axes.Axes, optional
+        The upper and lower panel; by default a new figure with both.
+    lang : {"en", "zh"}
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The upper panel (the lower is the second Axes of its figure).
+    """
+    from matplotlib.lines import Line2D
+
+    if axes is None:
+        figure = Figure(figsize=(9.0, 7.0), layout="constrained")
+        top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+    else:
+        top, bottom = axes
+    data = backtest.assign(basis=backtest["basis"].fillna("").astype(str))
+    series = list(dict.fromkeys(zip(data["metric"], data["basis"], strict=True)))
+    width = 0.5 / max(len(series), 1)
+    for index, (metric, basis) in enumerate(series):
+        colour = _SERIES_COLOURS[index % len(_SERIES_COLOURS)]
+        rows = data[(data["metric"] == metric) & (data["basis"] == basis)].sort_values("year")
+        years = rows["year"].to_numpy(dtype=float)
+        projected = rows["projected"].to_numpy(dtype=float)
+        shown = np.isfinite(projected)
+        top.plot(years[shown], projected[shown], color=colour, linewidth=1.4, marker="x",
+                 markersize=5, label=_series_name(metric, basis, lang))
+        calibration = (rows["use"] == "calibration").to_numpy()
+        for mask, face in ((~calibration, colour), (calibration, "white")):
+            top.scatter(years[mask], rows["observed"].to_numpy(dtype=float)[mask], s=36,
+                        facecolors=face, edgecolors=colour, linewidths=1.4, zorder=3)
+            errors = 100 * rows["relative_error"].to_numpy(dtype=float)
+            keep = mask & np.isfinite(errors)
+            offset = (index - (len(series) - 1) / 2) * width
+            bottom.scatter(years[keep] + offset, errors[keep], s=36, facecolors=face,
+                           edgecolors=colour, linewidths=1.4, zorder=3)
+    values = np.concatenate([data["observed"].to_numpy(dtype=float),
+                             data["projected"].to_numpy(dtype=float)])
+    values = values[np.isfinite(values) & (values > 0)]
+    if values.size and values.max() > 10 * values.min():
+        top.set_yscale("log")
+        top.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    top.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    top.set_ylabel(label("persons_or_beds", lang))
+    top.grid(axis="y", color="#dddddd", linewidth=0.6)
+    top.set_axisbelow(True)
+    handles, names = top.get_legend_handles_labels()
+    handles += [Line2D([], [], color="grey", marker="o", linestyle="", markersize=6),
+                Line2D([], [], color="grey", marker="o", linestyle="", markersize=6,
+                       markerfacecolor="white"),
+                Line2D([], [], color="grey", marker="x", linestyle="-", markersize=5)]
+    names += [label("observed_backtest", lang), label("observed_calibration", lang),
+              label("projected", lang)]
+    top.legend(handles, names, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+               fontsize="small")
+    top.set_title(title or label("backtest", lang))
+    bottom.axhline(0, color="black", linewidth=0.8)
+    errors = np.abs(100 * data["relative_error"].to_numpy(dtype=float))
+    errors = errors[np.isfinite(errors)]
+    limit = max(1.0, 1.15 * float(errors.max())) if errors.size else 1.0
+    bottom.set_ylim(-limit, limit)
+    bottom.set_ylabel(label("relative_error", lang))
+    bottom.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:+.0f} %"))
+    _year_axis(bottom, lang)
+    return _set_fonts(top, lang)
 
 
 def save_figure(ax: Axes, stem: Path) -> list[Path]:

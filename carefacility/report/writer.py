@@ -29,12 +29,14 @@ if TYPE_CHECKING:
     from carefacility.scenario.loader import Scenario
 
 __all__ = [
+    "BACKTEST_CHART",
     "CONTEXT_FILE",
     "read_run_folder",
     "rebuild_report",
     "scenario_assumptions",
     "scenario_summary",
     "service_utilisation_frame",
+    "write_backtest_outputs",
     "write_population_outputs",
     "write_report",
     "write_report_files",
@@ -50,10 +52,11 @@ def write_population_outputs(projection: PopulationProjection, out_dir: str | Pa
                              force: bool = False) -> list[Path]:
     """Write the population projection's tables and charts into ``out_dir``.
 
-    Files: ``population.csv`` (year, zone, age, sex, population), ``elderly_summary.csv``,
-    ``population_components.csv`` (births, deaths and migration of each projection step),
-    ``population_pyramid.png/.svg`` (base year against the horizon) and
-    ``elderly_population.png/.svg`` (60+ and 80+ by year).
+    Files: ``population.csv`` (year, zone, age, sex, population), ``elderly_summary.csv``
+    (every population basis, a ``basis`` column), ``population_components.csv`` (births,
+    deaths and migration of each projection step), ``population_pyramid.png/.svg`` (base year
+    against the horizon) and ``elderly_population.png/.svg`` (60+ and 80+ by year and basis).
+    Population, components and pyramid are those of the demand basis.
 
     Returns
     -------
@@ -76,14 +79,17 @@ def _write_projection(out: StagedOutput, projection: PopulationProjection, title
     ax = plots.population_pyramid(projection.population, years, lang=lang,
                                   title=f"{title}: {plots.label('pyramid', lang)}")
     names += [p.name for p in plots.save_figure(ax, out.path("population_pyramid"))]
-    ax = plots.elderly_trend(projection.elderly, lang=lang,
+    ax = plots.elderly_trend(projection.elderly_by_basis(), lang=lang,
                              title=f"{title}: {plots.label('elderly', lang)}")
     names += [p.name for p in plots.save_figure(ax, out.path("elderly_population"))]
     return names
 
 
 def _projection_tables(projection: PopulationProjection) -> dict[str, pd.DataFrame]:
-    return {"population": projection.population, "elderly_summary": projection.elderly,
+    # elderly_summary: every basis (a `basis` column); population and components: the demand
+    # basis, the population the simulation serves
+    return {"population": projection.population,
+            "elderly_summary": projection.elderly_by_basis(),
             "population_components": projection.components}
 
 
@@ -275,6 +281,12 @@ _CAPTIONS: dict[str, dict[str, str]] = {
     "population_pyramid": {
         "en": "Population by age and sex: the base year (bars) and the horizon (outline).",
         "zh": "分年龄、性别人口：基期（条形）与预测末年（轮廓线）。"},
+    "backtest_chart": {
+        "en": "Above: the place's published figures (points: filled for back-test years, never "
+              "used to set an input; hollow for calibration years, up to the base year) and the "
+              "projection of the same years (line). Below: the relative error of each figure.",
+        "zh": "上图：本地公开发布的数字（点：实心为回测年份，从未用于设定输入；空心为校准年份，"
+              "即基期及以前）与同年份的预测值（线）。下图：各数字的相对误差。"},
 }
 
 _CHART_TITLES = {
@@ -282,7 +294,53 @@ _CHART_TITLES = {
     "waiting_times": "waiting_times", "occupancy_by_bed_type": "occupancy_title",
     "nursing_share": "nursing_share_title", "service_utilisation": "service_utilisation",
     "elderly_population": "elderly", "population_pyramid": "pyramid",
+    "backtest_chart": "backtest",
 }
+
+BACKTEST_CHART = "backtest_chart"
+"""File stem of the back-test chart (``backtest_chart.png`` / ``.svg``)."""
+
+
+def _backtest_chart(out: StagedOutput, table: pd.DataFrame, *, title: str,
+                    lang: plots.Lang) -> tuple[list[str], Chart]:
+    """Draw and save the back-test chart; its file names and the chart for the report."""
+    ax = plots.backtest_chart(table, lang=lang,
+                              title=f"{title}: {plots.label('backtest', lang)}" if title
+                              else None)
+    paths = plots.save_figure(ax, out.path(BACKTEST_CHART))
+    chart = Chart(key=BACKTEST_CHART, title=plots.label("backtest", lang),
+                  svg=paths[1].read_bytes(), caption=_CAPTIONS[BACKTEST_CHART][lang])
+    return [path.name for path in paths], chart
+
+
+def write_backtest_outputs(table: pd.DataFrame, out_dir: str | Path, *, title: str = "",
+                           lang: plots.Lang = "en", force: bool = False) -> list[Path]:
+    """Write the back-test table and chart into ``out_dir`` (a staged write).
+
+    Files: ``backtest.csv`` (:data:`carefacility.targets.backtest.BACKTEST_COLUMNS`) and
+    ``backtest_chart.png/.svg``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The back-test (:func:`carefacility.targets.backtest.backtest`), with rows.
+    out_dir : str or pathlib.Path
+    title : str
+        The scenario's name, put before the chart's title.
+    lang : {"en", "zh"}
+    force : bool
+        Write into a folder that holds files carefacility did not write.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files as they stand in ``out_dir`` after the write.
+    """
+    with staged_output(out_dir, force=force) as out:
+        write_csv(table, out.path("backtest.csv"))
+        names = ["backtest.csv", *_backtest_chart(out, table, title=title, lang=lang)[0]]
+        final = [out.final_path(name) for name in names]
+    return final
 
 
 def _target_of(scorecard: pd.DataFrame | None, metric: str) -> tuple[float | None, str]:
@@ -356,8 +414,10 @@ def write_report_files(out: StagedOutput, tables: dict[str, pd.DataFrame],
     tables : dict of str to pandas.DataFrame
         The run's tables by CSV stem (``kpis`` required; ``scorecard``,
         ``kpis_by_replication``, ``analytic_cross_check``, ``care_need``, ``bed_demand``,
-        ``elderly_summary``, ``population``, ... used when present). Every table becomes a
-        sheet of the workbook, so pass exactly the tables whose CSV files sit beside it.
+        ``elderly_summary``, ``population``, ``backtest``, ... used when present; a
+        ``backtest`` with rows adds ``backtest_chart`` and the report's back-test section).
+        Every table becomes a sheet of the workbook, so pass exactly the tables whose CSV
+        files sit beside it.
     metadata : dict
         The run's metadata (``run_metadata.json``).
     title : str
@@ -390,8 +450,12 @@ def write_report_files(out: StagedOutput, tables: dict[str, pd.DataFrame],
         names += [path.name for path in paths]
         charts.append(Chart(key=key, title=_chart_title(key, tables["kpis"], lang),
                             svg=paths[1].read_bytes(), caption=_CAPTIONS[key][lang]))
+    history = None
+    if tables.get("backtest") is not None and not tables["backtest"].empty:
+        files, history = _backtest_chart(out, tables["backtest"], title=title, lang=lang)
+        names += files
     document = render_html(tables, metadata, title=title, lang=lang, assumptions=assumptions,
-                           summary=summary, charts=charts)
+                           summary=summary, charts=charts, backtest_chart=history)
     out.path("report.html").write_text(document, encoding="utf-8")
     names.append("report.html")
     write_workbook(tables, out.path("results.xlsx"), lang=lang)

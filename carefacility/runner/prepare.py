@@ -15,6 +15,10 @@ Conventions
 * Demand in model year ``y`` uses the care need of the population on the scenario's report date
   of that calendar year.
 * With one population zone and plan zones, demand is shared by the zones' elderly shares.
+* With ``plan.starting_state.observed``, the need section's application (and discharge) rates
+  are first fitted to the observed start
+  (:func:`~carefacility.runner.calibration.calibrate_base_year`, table ``calibration``), and the
+  simulation starts from that observation unless ``starting_state.occupancy`` is given.
 * Residents' and waiting applicants' rates (level changes, deaths, discharges, withdrawals) are
   those of the care-need model with the life table of the first simulated year, held for the
   whole run (mortality improvement is not passed to residents).
@@ -35,8 +39,9 @@ from carefacility.beds.engine_spec import DEFAULT_ELIGIBLE_BED_TYPES
 from carefacility.beds.plan import BED_TYPE_NAMES, LEVEL_NAMES, PlanArrays
 from carefacility.need.demand import bed_demand, resident_dynamics
 from carefacility.need.projection import project_need
-from carefacility.population.projection import PopulationProjection, project_population
+from carefacility.population.projection import PopulationProjection, project_populations
 from carefacility.queueing.cross_check import pooled_queue_check
+from carefacility.runner.calibration import calibrate_base_year
 from carefacility.runner.services import (
     model_day,
     prepare_services,
@@ -66,7 +71,10 @@ class PreparedRun:
     pop_60plus : numpy.ndarray, shape (years,)
         Persons aged 60+ on each year's report date [persons].
     basis : str
-        Population basis (registered or resident) of ``pop_60plus``.
+        Population basis (registered or resident) of ``pop_60plus``: the demand basis.
+    pop_60plus_by_basis : dict of str to numpy.ndarray
+        With several bases, persons aged 60+ of each basis by model year [persons]
+        (``beds_per_1000_60plus.<basis>`` and ``pop_60plus.<basis>`` KPIs); empty with one.
     tables : dict of str to pandas.DataFrame
         Deterministic tables: ``elderly_summary``, ``care_need``, ``bed_demand``.
     """
@@ -83,9 +91,10 @@ class PreparedRun:
     service_rows: pd.DataFrame | None = None
     """Deterministic service KPIs (coverage, sites, sites needed) as ``year, metric, value,
     unit`` rows, appended to every replication's KPIs."""
+    pop_60plus_by_basis: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def initial_residents(capacity: np.ndarray, occupancy: float,
+def initial_residents(capacity: np.ndarray, occupancy: float | np.ndarray,
                       level_mix: dict[str, float]) -> np.ndarray:
     """Residents at the start by home, bed type and level.
 
@@ -98,8 +107,8 @@ def initial_residents(capacity: np.ndarray, occupancy: float,
     Parameters
     ----------
     capacity : numpy.ndarray of int, shape (homes, 3)
-    occupancy : float
-        Share of beds occupied [fraction].
+    occupancy : float or numpy.ndarray of shape (3,)
+        Share of beds occupied [fraction], for all beds or by bed type.
     level_mix : dict of str to float
         Share of residents at each level [fractions summing to 1].
 
@@ -167,12 +176,19 @@ def prepare_run(scenario: Scenario, projection: PopulationProjection | None = No
     scenario : Scenario
         A loaded scenario with ``plan`` and ``simulation`` sections.
     projection : PopulationProjection, optional
-        A projection to use instead of projecting ``scenario.population`` (e.g. one made in a
-        notebook).
+        A projection to use instead of projecting the scenario's populations (e.g. one made in
+        a notebook). Demand comes from it (its basis should be ``scenario.demand_basis``);
+        ratio targets on another basis need that basis in its ``other_bases``.
 
     Returns
     -------
     PreparedRun
+
+    Raises
+    ------
+    ValueError
+        Without ``plan`` and ``simulation`` sections, or when a target counts the elders of a
+        basis the projection lacks.
     """
     if scenario.plan is None or scenario.spec.simulation is None or scenario.need is None:
         raise ValueError(f"{scenario.file}: `carefacility run` needs `plan` and `simulation` "
@@ -180,13 +196,21 @@ def prepare_run(scenario: Scenario, projection: PopulationProjection | None = No
     plan = scenario.plan
     simulation = scenario.spec.simulation
     need_spec = scenario.need
-    projection = projection or project_population(scenario.population)
+    projection = projection or project_populations(scenario.populations, scenario.demand_basis)
+    missing = sorted({target.basis for target in scenario.spec.targets
+                      if target.basis is not None} - set(projection.bases))
+    if missing:
+        raise ValueError(f"{scenario.file}: targets count {' and '.join(missing)} elders but the "
+                         f"projection has only {', '.join(projection.bases)}")
     first_year = simulation.start_date.year
     years = np.arange(first_year, first_year + simulation.years)
 
     mx_by_year = projection.mx_single
     report_years = np.sort(projection.population["year"].unique())
     need = project_need(projection.population, need_spec, mx_by_year)
+    calibration = calibrate_base_year(scenario, need, mx_by_year[
+        min(int(np.searchsorted(report_years, first_year)), len(mx_by_year) - 1)])
+    need_spec = calibration.need_spec  # application (and discharge) rates fitted to the start
     demand = bed_demand(need, need_spec, years)
     rates = demand.arrival_rate_per_day
     share_80 = demand.share_80plus
@@ -203,10 +227,10 @@ def prepare_run(scenario: Scenario, projection: PopulationProjection | None = No
     initial, changes, capacity_mean, capacity_year_end = _capacity_timeline(
         plan, simulation.start_date, simulation.years)
     state = scenario.spec.plan.starting_state  # type: ignore[union-attr]
-    residents = initial_residents(initial, state.occupancy, state.resident_levels)
+    residents = initial_residents(initial, calibration.occupancy, calibration.resident_levels)
     waiting = None
     if state.waiting_list_persons:
-        mix = state.waiting_list_levels or state.resident_levels
+        mix = state.waiting_list_levels or calibration.resident_levels
         shares = (plan.zone_shares if plan.zone_shares is not None
                   else _zone_elderly_shares(projection, plan.zones, first_year))
         weights = np.outer(shares, [mix.get(level, 0.0) for level in LEVEL_NAMES]).reshape(-1)
@@ -250,6 +274,9 @@ def prepare_run(scenario: Scenario, projection: PopulationProjection | None = No
     )
     summary = projection.summary()
     pop_60plus = summary["pop_60plus"].reindex(years).to_numpy(dtype=float)
+    by_basis = {basis: projection.for_basis(basis).summary()["pop_60plus"].reindex(years)
+                .to_numpy(dtype=float) for basis in projection.bases
+                } if len(projection.bases) > 1 else {}
     # mean stay of each year's applicants, by their level and age-band mix
     per_level = rates.sum(axis=1)  # (years, 4)
     old = (rates * share_80).sum(axis=1)
@@ -266,10 +293,12 @@ def prepare_run(scenario: Scenario, projection: PopulationProjection | None = No
         spec=spec, years=years, capacity_mean=capacity_mean,
         capacity_year_end=capacity_year_end, pop_60plus=pop_60plus, basis=projection.basis,
         services=services, zones=plan.zones, service_rows=service_rows,
-        tables={"elderly_summary": projection.elderly,
+        pop_60plus_by_basis=by_basis,
+        tables={"elderly_summary": projection.elderly_by_basis(),
                 "care_need": need.groupby(["year", "zone", "level"], as_index=False)
                 ["persons"].sum(),
                 "bed_demand": demand.frame,
+                "calibration": calibration.table,
                 "analytic_cross_check": cross_check},
     )
 

@@ -68,6 +68,14 @@ def replicate(prepared: PreparedRun, seed: int, replication: int) -> pd.DataFram
                              "occupied / beds in force (above 1 while closed beds empty)"),
                  metric_rows(years, f"admissions.{bed_type}",
                               result.admissions_by_bed_type[:, t], "persons per year")]
+    # all bed types together: the figure a base-year calibration (calibration.csv) reproduces
+    occupied_all = result.mean_occupied_beds.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate_all = np.where(prepared.capacity_mean.sum(axis=1) > 0,
+                            occupied_all / prepared.capacity_mean.sum(axis=1), np.nan)
+    rows += [metric_rows(years, "occupied_beds", occupied_all, "beds"),
+             metric_rows(years, "occupancy", rate_all,
+                         "occupied / beds in force (above 1 while closed beds empty)")]
     for index, level in enumerate(LEVEL_NAMES):
         rows.append(metric_rows(years, f"applicants.{level}", result.arrivals[:, index],
                                  "persons per year"))
@@ -85,6 +93,13 @@ def replicate(prepared: PreparedRun, seed: int, replication: int) -> pd.DataFram
             metric_rows(years, "pop_60plus", prepared.pop_60plus,
                          f"persons ({prepared.basis})"),
         ]
+        # with several bases, the ratio on each (a target names the basis it counts)
+        for basis, elders in prepared.pop_60plus_by_basis.items():
+            rows += [
+                metric_rows(years, f"beds_per_1000_60plus.{basis}", 1000 * total_beds / elders,
+                            f"beds per 1,000 {basis} aged 60+"),
+                metric_rows(years, f"pop_60plus.{basis}", elders, f"persons ({basis})"),
+            ]
     for service in services:
         rows += service_kpi_rows(service, prepared.zones, years)
     if prepared.service_rows is not None and len(prepared.service_rows):

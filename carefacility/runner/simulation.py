@@ -3,15 +3,26 @@
 :func:`run` calls :func:`carefacility.runner.prepare.prepare_run` once, then
 :func:`carefacility.runner.replicate.replicate` for every replication on the chosen executor,
 and summarises the replications with 95 % confidence intervals; with targets it adds the
-scorecard.
+scorecard, with observations the back-test (``tables["backtest"]``). The base-year calibration
+done in preparation is ``tables["calibration"]`` (its multipliers also in the metadata), and the
+other eligibility rule, run beside the scenario's on the same random streams, is
+``tables["eligibility_alternative"]`` (:mod:`carefacility.runner.eligibility`).
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from carefacility._version import __version__
-from carefacility.population.projection import PopulationProjection, project_population
+from carefacility.population.projection import (
+    PopulationProjection,
+    project_population,
+    project_populations,
+)
+from carefacility.runner.backtest import scenario_backtest
+from carefacility.runner.calibration import calibration_metadata
+from carefacility.runner.eligibility import eligibility_alternative
 from carefacility.runner.executors import Executor, run_replications
 from carefacility.runner.prepare import prepare_run
 from carefacility.runner.replicate import replicate
@@ -38,7 +49,8 @@ def run(scenario: Scenario, *, replications: int | None = None, seed: int | None
         Where replications run (see
         :func:`carefacility.runner.executors.run_replications`); results do not depend on it.
     projection : PopulationProjection, optional
-        Use this projection instead of projecting ``scenario.population``.
+        Use this projection instead of projecting the scenario's populations (every basis,
+        :func:`carefacility.population.projection.project_populations`).
 
     Returns
     -------
@@ -51,7 +63,14 @@ def run(scenario: Scenario, *, replications: int | None = None, seed: int | None
     replications = simulation.replications if replications is None else replications
     seed = simulation.seed if seed is None else seed
     if projection is None:
-        projection = project_population(scenario.population)
+        projection = project_populations(scenario.populations, scenario.demand_basis)
+    else:  # a projection of the demand basis alone: project the scenario's other bases beside
+        missing = {basis: inputs for basis, inputs in scenario.populations.items()
+                   if basis != projection.basis and basis not in projection.other_bases}
+        if missing:
+            projection = replace(projection, other_bases={
+                **projection.other_bases,
+                **{basis: project_population(inputs) for basis, inputs in missing.items()}})
     prepared = prepare_run(scenario, projection)
     per_replication = run_replications(replicate, prepared, replications=replications,
                                        seed=seed, executor=executor, workers=workers,
@@ -62,6 +81,13 @@ def run(scenario: Scenario, *, replications: int | None = None, seed: int | None
         tables["scorecard"] = scorecard(scenario.spec.targets, kpis,
                                         cross_check=tables.get("analytic_cross_check"),
                                         threshold_days=simulation.admitted_within_days)
+    if scenario.spec.observed:
+        tables["backtest"] = scenario_backtest(scenario, projection, kpis)
+    alternative = min(simulation.alternative_rule_replications, replications)
+    if alternative:  # the other eligibility rule beside the scenario's (same random streams)
+        tables["eligibility_alternative"] = eligibility_alternative(
+            prepared, per_replication, seed=seed, replications=alternative, executor=executor,
+            workers=workers, dask_address=dask_address)
     metadata = {
         "scenario": scenario.name,
         "scenario_file": str(scenario.file),
@@ -71,6 +97,7 @@ def run(scenario: Scenario, *, replications: int | None = None, seed: int | None
         "executor": executor,
         "start_date": simulation.start_date.isoformat(),
         "years": simulation.years,
+        "calibration": calibration_metadata(tables["calibration"]),
         "duration_seconds": round(time.perf_counter() - started, 3),
     }
     return RunResult(per_replication=per_replication, kpis=kpis, metadata=metadata,

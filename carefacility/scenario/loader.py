@@ -13,7 +13,8 @@ added by later modules of the same shape.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from carefacility.population.inputs import (
     check_population_sections,
     resolve_population,
 )
-from carefacility.population.projection import report_times
+from carefacility.population.projection import default_demand_basis, report_times
 from carefacility.population.spec import (
     BasePopulationSpec,
     FertilitySpec,
@@ -43,6 +44,11 @@ from carefacility.population.spec import (
     PopulationSpec,
 )
 from carefacility.services.spec import Communities, ServicesSpec, resolve_services
+from carefacility.targets.backtest import (
+    ObservationSpec,
+    observation_bases,
+    observation_problems,
+)
 from carefacility.targets.spec import TargetSpec, target_problems
 
 __all__ = [
@@ -64,6 +70,11 @@ class ScenarioSpec(Section):
     name: str = Field(min_length=1, description="Short title shown on charts and reports.")
     description: str = Field("", description="Free text: place, sources, what the plan is.")
     population: PopulationSpec
+    registered_population: PopulationSpec | None = Field(
+        None, description="Optional second population on the registered (户籍) basis, beside a "
+        "resident `population:`: the same fields (basis: registered), projected the same way "
+        "with its own mortality and net inflow. Ratio targets with basis: registered are judged "
+        "on it; population.demand_basis chooses whose elders make the demand.")
     need: NeedSpec | None = Field(None, description="Care levels, their transitions and bed "
                                   "applications; omitted = the documented defaults "
                                   "(carefacility.need.spec.default_need_spec).")
@@ -75,6 +86,9 @@ class ScenarioSpec(Section):
                                           "points.")
     targets: list[TargetSpec] = Field(default_factory=list, description="The plan's targets, "
                                       "judged on the scorecard.")
+    observed: list[ObservationSpec] = Field(
+        default_factory=list, description="Published figures of the place (population, "
+        "deaths, beds) that the back-test compares with the projection, each with its source.")
 
 
 @dataclass(frozen=True)
@@ -88,7 +102,8 @@ class Scenario:
     file : pathlib.Path
         The scenario file.
     population : PopulationInputs
-        The population inputs with every table read into arrays.
+        The population inputs of the ``population:`` section with every table read into arrays
+        (the primary population).
     """
 
     spec: ScenarioSpec
@@ -99,11 +114,31 @@ class Scenario:
     """The need section with its CSV tables read inline (the defaults when omitted)."""
     communities: Communities | None = None
     """Communities with their elderly counts, when the services section gives them."""
+    extra_populations: Mapping[str, PopulationInputs] = field(default_factory=dict)
+    """The populations of the other bases by basis (``registered_population:``)."""
 
     @property
     def name(self) -> str:
         """The scenario's title."""
         return self.spec.name
+
+    @property
+    def populations(self) -> dict[str, PopulationInputs]:
+        """Every population by basis, the primary (``population:``) first."""
+        return {self.population.basis: self.population,
+                **{basis: inputs for basis, inputs in self.extra_populations.items()
+                   if basis != self.population.basis}}
+
+    @property
+    def demand_basis(self) -> str:
+        """The basis whose elders make the demand for beds and services
+        (``population.demand_basis``; default resident when both bases are given)."""
+        return default_demand_basis(list(self.populations), self.spec.population.demand_basis)
+
+    @property
+    def demand_population(self) -> PopulationInputs:
+        """The population of :attr:`demand_basis`."""
+        return self.populations[self.demand_basis]
 
 
 def _model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:
@@ -142,7 +177,11 @@ def _pydantic_problems(error: ValidationError, doc: YamlDocument) -> list[Proble
         clean = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in {
             "float", "int", "str", "function-after", "constrained-float"})))
         kind = item["type"]
-        if kind == "extra_forbidden":
+        if kind == "extra_forbidden" and loc:
+            # the unknown key is the file's own text (it may hold "[" too): keep it
+            clean = (*(p for p in loc[:-1] if not (isinstance(p, str) and (
+                "[" in p or p in {"float", "int", "str", "function-after",
+                                  "constrained-float"}))), loc[-1])
             parent = _model_at(clean[:-1])
             allowed = list(parent.model_fields) if parent else []
             key = clean[-1]
@@ -194,30 +233,39 @@ def validate_scenario(path: str | Path) -> tuple[Scenario | None, list[Problem]]
     base_dir = Path(path).resolve().parent
     population, population_problems = resolve_population(spec.population, doc, base_dir)
     problems.extend(population_problems)
+    extra_populations, basis_problems = _resolve_other_bases(spec, doc, base_dir)
+    problems.extend(basis_problems)
+    bases = _bases(spec)
+    demand_basis = default_demand_basis(bases, spec.population.demand_basis)
+    demand_population = (population if demand_basis == spec.population.basis
+                         else extra_populations.get(demand_basis))
     plan = None
     if spec.plan is not None:
-        zones = population.zones if population is not None else ("all",)
-        plan, plan_problems = resolve_plan(spec.plan, zones, doc)
+        zones = demand_population.zones if demand_population is not None else ("all",)
+        plan, plan_problems = resolve_plan(spec.plan, zones, doc, start_date=(
+            spec.simulation.start_date if spec.simulation is not None else None))
         problems.extend(plan_problems)
     need = None
     if spec.plan is not None or spec.need is not None:
         need, need_problems_found = _resolve_need(spec.need, doc, base_dir)
         problems.extend(need_problems_found)
-    if spec.simulation is not None:
-        reported, _ = report_times(spec.population.base_date, spec.population.horizon_year,
-                                   spec.population.report_date)
+    for key, section in _population_sections(spec):
+        if spec.simulation is None:
+            break
+        reported, _ = report_times(section.base_date, section.horizon_year,
+                                   section.report_date)
         start_year = spec.simulation.start_date.year
         if reported.size and start_year < reported[0]:
             problems.append(doc.problem(
                 ("simulation", "start_date"), "simulation.start_date",
-                f"{spec.simulation.start_date} is before the first year the population is "
-                f"reported for ({reported[0]}, from base date {spec.population.base_date} and "
-                f"report date {spec.population.report_date}); start in {reported[0]} or later"))
+                f"{spec.simulation.start_date} is before the first year the {key.replace('_', ' ')}"
+                f" is reported for ({reported[0]}, from base date {section.base_date} and "
+                f"report date {section.report_date}); start in {reported[0]} or later"))
         last_year = spec.simulation.start_date.year + spec.simulation.years - 1
-        if spec.population.horizon_year < last_year:
+        if section.horizon_year < last_year:
             problems.append(doc.problem(
-                ("population", "horizon_year"), "population.horizon_year",
-                f"{spec.population.horizon_year} ends before the simulation's last year "
+                (key, "horizon_year"), f"{key}.horizon_year",
+                f"{section.horizon_year} ends before the simulation's last year "
                 f"{last_year}; project the population at least that far"))
     communities = None
     if spec.services is not None:
@@ -241,10 +289,19 @@ def validate_scenario(path: str | Path) -> tuple[Scenario | None, list[Problem]]
                 services = {name for name, section in (("day_centre", spec.services.day_centres),
                                                        ("meal_point", spec.services.meal_points))
                             if section is not None}
-            for path, message in target_problems(spec.targets, spec.population.basis, first,
+            for path, message in target_problems(spec.targets, bases, first,
                                                  first + spec.simulation.years - 1, services):
                 location = ("targets", *path)
                 problems.append(doc.problem(location, format_path(location), message))
+    if spec.observed:
+        simulated = None
+        if spec.plan is not None and spec.simulation is not None:
+            first = spec.simulation.start_date.year
+            simulated = (first, first + spec.simulation.years - 1)
+        bases = observation_bases(spec.population, getattr(spec, "registered_population", None))
+        for path, message in observation_problems(spec.observed, bases, simulated):
+            location = ("observed", *path)
+            problems.append(doc.problem(location, format_path(location), message))
     if (spec.plan is None) != (spec.simulation is None):
         present, missing = ("plan", "simulation") if spec.plan else ("simulation", "plan")
         problems.append(doc.problem((present,), missing, f"a scenario with a `{present}` "
@@ -252,7 +309,61 @@ def validate_scenario(path: str | Path) -> tuple[Scenario | None, list[Problem]]
     if problems or population is None:
         return None, problems
     return Scenario(spec=spec, file=Path(path), population=population, plan=plan,
-                    need=need, communities=communities), []
+                    need=need, communities=communities,
+                    extra_populations=extra_populations), []
+
+
+def _population_sections(spec: ScenarioSpec) -> list[tuple[str, PopulationSpec]]:
+    """``(key, section)`` of every population section the file has."""
+    sections = [("population", spec.population)]
+    if spec.registered_population is not None:
+        sections.append(("registered_population", spec.registered_population))
+    return sections
+
+
+def _bases(spec: ScenarioSpec) -> list[str]:
+    """The population bases the file projects, the primary first."""
+    bases = [spec.population.basis]
+    if spec.registered_population is not None and "registered" not in bases:
+        bases.append("registered")
+    return bases
+
+
+def _resolve_other_bases(spec: ScenarioSpec, doc: YamlDocument, base_dir: Path
+                         ) -> tuple[dict[str, PopulationInputs], list[Problem]]:
+    """The ``registered_population`` section read and checked, and the choice of
+    ``population.demand_basis`` checked against the bases the file projects."""
+    problems: list[Problem] = []
+    extra: dict[str, PopulationInputs] = {}
+    second = spec.registered_population
+    key = "registered_population"
+    if second is not None:
+        if spec.population.basis == "registered":
+            problems.append(doc.problem(
+                (key,), key, "population.basis is already registered; registered_population "
+                "is the second basis beside a resident population: set population.basis: "
+                "resident (and give the census population there) or remove this section",
+                key=True))
+        if second.basis != "registered":
+            problems.append(doc.problem(
+                (key, "basis"), f"{key}.basis", f"{second.basis!r}: this section is the "
+                "registered (户籍) population; write basis: registered"))
+        if second.demand_basis is not None:
+            problems.append(doc.problem(
+                (key, "demand_basis"), f"{key}.demand_basis", "demand_basis is chosen once, "
+                "in `population:`; remove it here", key=True))
+        inputs, found = resolve_population(second, doc, base_dir, section=key)
+        problems.extend(found)
+        if inputs is not None and not problems:
+            extra["registered"] = inputs
+    bases = _bases(spec)
+    chosen = spec.population.demand_basis
+    if chosen is not None and chosen not in bases:
+        problems.append(doc.problem(
+            ("population", "demand_basis"), "population.demand_basis",
+            f"{chosen!r}: the scenario projects only the {' and '.join(bases)} population; add "
+            f"a `registered_population:` section or choose {bases[0]}"))
+    return extra, problems
 
 
 def _resolve_need(need: NeedSpec | None, doc: YamlDocument, base_dir: Path

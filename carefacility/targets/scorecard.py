@@ -22,7 +22,7 @@ import pandas as pd
 from carefacility.queueing.erlang import servers_for_wait
 from carefacility.targets.spec import TARGET_METRICS, TargetSpec
 
-__all__ = ["scorecard"]
+__all__ = ["BASIS_METRICS", "scorecard"]
 
 _UNITS = {
     "beds": "beds", "beds.nursing": "nursing beds", "beds.dementia": "dementia beds",
@@ -87,6 +87,23 @@ def _shortfall(metric: str, comparison: str, threshold: float, mean: float,
     return float(gap)
 
 
+BASIS_METRICS = frozenset({"beds_per_1000_60plus", "pop_60plus"})
+"""Metrics that count elders: with several population bases a run reports them per basis as
+``<metric>.<basis>`` (e.g. ``beds_per_1000_60plus.registered``) beside the plain metric of the
+demand basis."""
+
+
+def _metric_on_basis(target: TargetSpec, known: set[str]) -> str:
+    """The KPI a target is judged on: ``<metric>.<basis>`` when the target names a basis and the
+    run reports that metric per basis; else the metric itself (one basis: the loader has checked
+    that it is the target's)."""
+    if target.basis is not None and target.metric in BASIS_METRICS:
+        qualified = f"{target.metric}.{target.basis}"
+        if qualified in known:
+            return qualified
+    return target.metric
+
+
 def scorecard(targets: list[TargetSpec], kpis: pd.DataFrame, *,
               cross_check: pd.DataFrame | None = None,
               threshold_days: float | None = None) -> pd.DataFrame:
@@ -109,32 +126,41 @@ def scorecard(targets: list[TargetSpec], kpis: pd.DataFrame, *,
     pandas.DataFrame
         ``target, label, year, metric, comparison, threshold, simulated_mean, ci_low, ci_high,
         status, shortfall, shortfall_unit``; status is ``met``, ``missed``, ``at_risk`` or
-        ``no data`` (e.g. no admissions that year).
+        ``no data`` (e.g. no admissions that year). ``metric`` is the KPI compared: a
+        per-1,000 target with a ``basis`` is judged on ``beds_per_1000_60plus.<basis>`` when the
+        run reports several bases (:data:`BASIS_METRICS`).
     """
     wide = kpis.pivot_table(index="year", columns="metric", values="mean", aggfunc="first")
     indexed = kpis.set_index(["year", "metric"])
     checks = cross_check.set_index("year") if cross_check is not None else None
     years = sorted(int(year) for year in kpis["year"].unique())
     wide = wide.reindex(years)
+    known = set(kpis["metric"])
     rows = []
     for target in targets:
         comparison = target.comparison or TARGET_METRICS.get(target.metric, (">=", ""))[0]
         start = target.from_year if target.from_year is not None else years[0]
         end = target.to_year if target.to_year is not None else years[-1]
         label = target.label or f"{target.metric} {comparison} {target.value:g}"
+        metric = _metric_on_basis(target, known)
         for year in (y for y in years if start <= y <= end):
-            if (year, target.metric) in indexed.index:
-                row = indexed.loc[(year, target.metric)]
+            if (year, metric) in indexed.index:
+                row = indexed.loc[(year, metric)]
                 mean, low, high = float(row["mean"]), float(row["ci_low"]), float(row["ci_high"])
             else:
                 mean = low = high = math.nan
             status = _status(comparison, target.value, low, high)
+            year_kpis = wide.loc[year]
+            if metric != target.metric and f"pop_60plus.{target.basis}" in year_kpis.index:
+                # the per-1,000 shortfall counts the elders of the target's basis
+                year_kpis = year_kpis.copy()
+                year_kpis["pop_60plus"] = year_kpis[f"pop_60plus.{target.basis}"]
             shortfall = math.nan if math.isnan(mean) else _shortfall(
-                target.metric, comparison, target.value, mean, wide.loc[year],
+                target.metric, comparison, target.value, mean, year_kpis,
                 checks.loc[year] if checks is not None and year in checks.index else None,
                 threshold_days)
             rows.append({"target": target.id, "label": label, "year": int(year),
-                         "metric": target.metric, "comparison": comparison,
+                         "metric": metric, "comparison": comparison,
                          "threshold": target.value, "simulated_mean": mean, "ci_low": low,
                          "ci_high": high, "status": status, "shortfall": shortfall,
                          "shortfall_unit": _UNITS.get(target.metric, "")})

@@ -4,6 +4,7 @@ basis; every target is checked against the metrics carefacility can judge.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import Field
@@ -51,13 +52,26 @@ class TargetSpec(Section):
                                 "simulated year).")
     basis: Literal["registered", "resident"] | None = Field(
         None, description="For per-1,000-elders targets: which population the plan counts "
-        "(户籍 registered or 常住 resident); must match population.basis.")
+        "(户籍 registered or 常住 resident); the ratio is computed on that basis, which the "
+        "scenario must project (population.basis, or registered_population).")
 
 
-def target_problems(targets: list[TargetSpec], population_basis: str, first_year: int,
-                    last_year: int, services: set[str] | None = None
+def target_problems(targets: list[TargetSpec], population_basis: str | Sequence[str],
+                    first_year: int, last_year: int, services: set[str] | None = None
                     ) -> list[tuple[tuple[str | int, ...], str]]:
-    """Problems pydantic cannot see: unknown metrics, years outside the run, basis mismatch.
+    """Problems pydantic cannot see: unknown metrics, years outside the run, a basis the
+    scenario does not project.
+
+    Parameters
+    ----------
+    targets : list of TargetSpec
+    population_basis : str or sequence of str
+        The population bases the scenario projects (``population.basis`` and, with a
+        ``registered_population`` section, ``registered``).
+    first_year, last_year : int
+        The simulated years [calendar year].
+    services : set of str, optional
+        ``day_centre`` and/or ``meal_point`` when the scenario has them.
 
     Returns
     -------
@@ -65,6 +79,7 @@ def target_problems(targets: list[TargetSpec], population_basis: str, first_year
     """
     import difflib
 
+    bases = [population_basis] if isinstance(population_basis, str) else list(population_basis)
     problems: list[tuple[tuple[str | int, ...], str]] = []
     seen: set[str] = set()
     for index, target in enumerate(targets):
@@ -88,10 +103,14 @@ def target_problems(targets: list[TargetSpec], population_basis: str, first_year
                                  f"{first_year}-{last_year}"))
         if start > end:
             problems.append(((index, "to_year"), f"to_year {end} is before from_year {start}"))
-        if target.basis is not None and target.basis != population_basis:
+        if target.basis is not None and target.basis not in bases:
+            fix = ("add a `registered_population:` section (the registered basis beside the "
+                   "resident one)" if target.basis == "registered" else
+                   "set population.basis: resident with the census population, and move the "
+                   "registered one to `registered_population:`")
             problems.append(((index, "basis"), f"the target counts {target.basis} elders but "
-                             f"the population is {population_basis}; project a "
-                             f"{target.basis} population for this target"))
+                             f"the scenario projects only the {' and '.join(bases)} "
+                             f"population; {fix}"))
         if target.metric.endswith(("share", "_threshold")) or ".coverage" in target.metric:
             if not 0 <= target.value <= 1:
                 problems.append(((index, "value"), f"{target.value:g} is a share; give a "

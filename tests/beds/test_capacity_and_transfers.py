@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from carefacility.beds import BedSpec, InitialWaitingList, simulate
+from carefacility.beds.engine_spec import NURSING_FOR_DEPENDENT_ELIGIBLE_BED_TYPES
 
 NO_ARRIVALS = np.zeros((2, 1, 4))
 
@@ -77,9 +78,15 @@ def test_opening_beds_admits_the_waiting_list():
     )
     result = simulate(spec, 1, 0)
     # day 50: one general bed in zone 1; FIFO serves its own zone first (waited 1 day + 50)
-    # day 60: nursing beds in zone 0 admit the dependent applicant (waited 5 + 60)
-    assert sorted(result.admitted_wait_days.tolist()) == [51.0, 65.0]
-    np.testing.assert_array_equal(result.waiting_at_year_end[0], [1, 0, 0, 0])
+    # day 60: nursing beds in zone 0 admit the dependent applicant (waited 5 + 60) and, under
+    # the default rule (anyone may take a nursing-type bed), the independent one (10 + 60)
+    assert sorted(result.admitted_wait_days.tolist()) == [51.0, 65.0, 70.0]
+    np.testing.assert_array_equal(result.waiting_at_year_end[0], [0, 0, 0, 0])
+    # nursing-type beds for dependent levels only: the independent applicant keeps waiting
+    strict = simulate(replace(spec, eligible_bed_types=NURSING_FOR_DEPENDENT_ELIGIBLE_BED_TYPES),
+                      1, 0)
+    assert sorted(strict.admitted_wait_days.tolist()) == [51.0, 65.0]
+    np.testing.assert_array_equal(strict.waiting_at_year_end[0], [1, 0, 0, 0])
 
 
 def test_capacity_schedule_that_goes_negative_is_refused_with_where_and_what():

@@ -17,6 +17,7 @@ def test_bed_demand_on_a_hand_made_frame() -> None:
         "independent": 0.001, "partially_dependent": 0.01, "dependent": 0.05, "dementia": 0.02},
         bed_application_rate_80plus_per_year={
         "independent": 0.002, "partially_dependent": 0.02, "dependent": 0.1, "dementia": 0.04},
+        bed_application_rate_60_64_per_year=None,  # 60-64 as 65-79
         low_income_share=0.1)
     frame = pd.DataFrame([
         (2030, "north", 70, "male", "dependent", 365.0),
@@ -39,6 +40,24 @@ def test_bed_demand_on_a_hand_made_frame() -> None:
     assert only_2031.arrival_rate_per_day.shape == (1, 2, 4)
     with pytest.raises(ValueError, match="not in need_frame"):
         bed_demand(frame, spec, years=[2040])
+
+
+def test_ages_60_64_have_their_own_application_rates() -> None:
+    rates = {"independent": 0.001, "partially_dependent": 0.01, "dependent": 0.05,
+             "dementia": 0.02}
+    frame = pd.DataFrame([
+        (2030, "all", 64, "male", "dependent", 365.0),
+        (2030, "all", 65, "male", "dependent", 365.0),
+    ], columns=["year", "zone", "age", "sex", "level", "persons"])
+    default = bed_demand(frame, NeedSpec(bed_application_rate_per_year=rates))
+    # the default 60-64 rates are 0 (ASSUMPTION, see NeedSpec): only the 65-year-olds apply
+    assert default.arrival_rate_per_day[0, 0, 2] == pytest.approx(365.0 * 0.05 / 365)
+    own = bed_demand(frame, NeedSpec(bed_application_rate_per_year=rates,
+                                     bed_application_rate_60_64_per_year={"dependent": 0.01}))
+    assert own.arrival_rate_per_day[0, 0, 2] == pytest.approx(365.0 * 0.06 / 365)
+    same = bed_demand(frame, NeedSpec(bed_application_rate_per_year=rates,
+                                      bed_application_rate_60_64_per_year=None))
+    assert same.arrival_rate_per_day[0, 0, 2] == pytest.approx(365.0 * 0.1 / 365)
 
 
 def test_resident_dynamics_shapes_and_rows(mx_single: np.ndarray) -> None:
@@ -71,7 +90,9 @@ def test_default_discharge_rate_matches_the_stock_flow_stay(mx_single: np.ndarra
         share = tail[f"{sex}_thousands"].iloc[0] / tail[f"{sex}_thousands"].sum()
         weights[s, 5] = census.loc["85+", sex] * share
         weights[s, 6] = census.loc["85+", sex] * (1 - share)
-    applicants = weights[..., None] * p * spec.bed_application_rate_per_year.as_array()
+    rates = np.tile(spec.bed_application_rate_per_year.as_array(), (7, 1))
+    rates[0] = spec.bed_application_rate_60_64_per_year.as_array()  # 60-64: 0 by default
+    applicants = weights[..., None] * p * rates
     by_band = np.stack([applicants[:, :4].sum(axis=(0, 1)), applicants[:, 4:].sum(axis=(0, 1))])
     stay_years = resident_dynamics(spec, mx_single).expected_length_of_stay_days / 365
     mean_stay = (stay_years * by_band).sum() / by_band.sum()

@@ -136,6 +136,10 @@ def test_cli_run_without_plan(write_scenario, minimal: str, tmp_path: Path) -> N
 
 def test_eligible_bed_types_from_the_scenario(write_scenario, minimal: str) -> None:
     text = minimal.replace("horizon_year: 2030", "horizon_year: 2027") + PLAN + (
-        "  eligible_bed_types:\n    independent: [general, nursing]\n")
+        "  eligible_bed_types:\n    partially_dependent: [general]\n")
     spec = prepare_run(load_scenario(write_scenario(text))).spec
+    # levels not given keep the default (anyone may take a nursing-type bed)
     assert spec.eligible_bed_types == ((0, 1), (0,), (1,), (2, 1))
+    default = prepare_run(load_scenario(write_scenario(text.replace(
+        "  eligible_bed_types:\n    partially_dependent: [general]\n", "")))).spec
+    assert default.eligible_bed_types == ((0, 1), (0, 1), (1,), (2, 1))

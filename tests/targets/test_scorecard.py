@@ -100,7 +100,8 @@ simulation:
     ("{id: a, metric: beds, value: 10, from_year: 2040}", "targets[0].from_year",
      "outside the simulated years 2021-2025"),
     ("{id: a, metric: beds_per_1000_60plus, value: 45, basis: registered}",
-     "targets[0].basis", "the population is resident"),
+     "targets[0].basis", "the scenario projects only the resident population; add a "
+     "`registered_population:` section"),
 ])
 def test_bad_targets_are_located(write_scenario, minimal: str, target: str, field: str,
                                  expected: str) -> None:
