@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -23,6 +24,17 @@ EXIT_BAD_INPUT = 2
 def _fail_bad_input(message: str) -> None:
     click.echo(message, err=True)
     sys.exit(EXIT_BAD_INPUT)
+
+
+def _output_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--out, --lang and --force, shared by the commands that write a folder."""
+    command = click.option("--force", is_flag=True,
+                           help="Write into a folder that holds other files.")(command)
+    command = click.option("--lang", type=click.Choice(["en", "zh"]), default="en",
+                           show_default=True, help="Language of chart labels.")(command)
+    return click.option("--out", "out_dir", required=True,
+                        type=click.Path(file_okay=False, path_type=Path),
+                        help="Output folder (created if missing).")(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -54,11 +66,7 @@ def schema() -> None:
 
 @main.command()
 @click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder (created if missing).")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
-              help="Language of chart labels.")
-@click.option("--force", is_flag=True, help="Write into a folder that holds other files.")
+@_output_options
 def project(scenario_file: Path, out_dir: Path, lang: str, force: bool) -> None:
     """Project the population of SCENARIO_FILE; write tables and charts to --out."""
     from carefacility import api
@@ -128,11 +136,7 @@ def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int 
 
 @main.command()
 @click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder (created if missing).")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
-              help="Language of chart labels.")
-@click.option("--force", is_flag=True, help="Write into a folder that holds other files.")
+@_output_options
 def backtest(scenario_file: Path, out_dir: Path, lang: str, force: bool) -> None:
     """Compare the `observed` figures of SCENARIO_FILE with its projection.
 
