@@ -135,6 +135,19 @@ _TEXT: dict[str, dict[str, str]] = {
     "within_mmc": {"en": "Admitted within T, M/M/c", "zh": "T天内入住（M/M/c）"},
     "overloaded": {"en": "overloaded", "zh": "过载"},
     "no_cross_check": {"en": "No cross-check table in this run.", "zh": "本次运行没有对照表。"},
+    "eligibility": {"en": "The other rule for nursing-type beds",
+                    "zh": "护理型床位的另一种准入规则"},
+    "eligibility_note": {
+        "en": "Who may take a nursing-type bed changes whether a queue forms beside empty beds. "
+              "The same applicants (same seed) were simulated under the other rule; the "
+              "difference is the other rule minus the scenario's, paired over the replications "
+              "both runs share, with its 95 % confidence interval.",
+        "zh": "护理型床位允许哪些老人入住，决定了空床旁边是否会排队。在另一种规则下用相同的申请者"
+              "（相同随机种子）再次模拟；差值为另一规则减去情景规则，按两次运行共有的重复次数配对，"
+              "附95%置信区间。"},
+    "rule_scenario": {"en": "Scenario's rule", "zh": "情景规则"},
+    "rule_alternative": {"en": "Other rule", "zh": "另一规则"},
+    "difference": {"en": "Difference", "zh": "差值"},
     "backtest": {"en": "How the model reproduces this place's history",
                  "zh": "模型对本地历史的再现"},
     "backtest_note": {
@@ -269,8 +282,8 @@ _GROUPS = (
     ("group_community", ("day_centre", "meal_point")),
 )
 
-_SECTIONS = ("summary", "assumptions", "scorecard", "charts", "kpis", "cross_check",
-             "backtest", "metadata")
+_SECTIONS = ("summary", "assumptions", "scorecard", "charts", "kpis", "eligibility",
+             "cross_check", "backtest", "metadata")
 """The report's sections (ids of their ``<section>`` elements), in order."""
 
 
@@ -618,6 +631,38 @@ def _signed(number: float, percent: bool = False) -> str:
     return f"{number:+,.0f}"
 
 
+_ELIGIBILITY_METRICS = ("waiting_list_year_end", "occupancy.nursing", "occupancy.general",
+                        "share_admitted_within_threshold")
+"""The figures of ``eligibility_alternative`` shown in the report, in this order."""
+
+
+def _eligibility_rows(table: pd.DataFrame | None, lang: str
+                      ) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Rows (year, figure, scenario, alternative, difference as :class:`_Value`) of the table
+    ``eligibility_alternative``, and the two rules in words."""
+    if table is None or table.empty:
+        return [], {}
+    rules = {role: str(table.loc[table["role"] == role, "eligible_bed_types"].iloc[0])
+             for role in ("scenario", "alternative") if (table["role"] == role).any()}
+    index = table.set_index(["year", "metric", "role"])
+    rows = []
+    for year in sorted(table["year"].unique()):
+        for metric in _ELIGIBILITY_METRICS:
+            cells: dict[str, Any] = {"year": str(int(year)), "figure": metric_name(metric, lang),
+                                     "metric": metric}
+            for role in ("scenario", "alternative", "difference"):
+                key = (year, metric, role)
+                if key in index.index:
+                    row = index.loc[key]
+                    cells[role] = _value(row["mean"], row["ci_low"], row["ci_high"],
+                                         str(row["unit"]))
+                else:
+                    cells[role] = _MISSING
+            if any(cells[role] is not _MISSING for role in ("scenario", "alternative")):
+                rows.append(cells)
+    return rows, rules
+
+
 def _backtest_rows(backtest: pd.DataFrame | None, lang: str) -> list[dict[str, Any]]:
     """The back-test's rows as text: year, basis, figure, observed, projected, errors, use
     (``calibration`` or ``backtest``, and its word), source."""
@@ -718,15 +763,19 @@ def _context(tables: dict[str, pd.DataFrame], metadata: dict[str, Any], *, title
     Fields: ``html_lang``, ``title``, ``today``, ``version``, ``text`` (every label of
     :data:`_TEXT` by key), ``sections`` (ids, in order), ``summary`` and ``metadata`` (lists of
     (label, value) pairs), ``assumptions``, ``scorecard``, ``charts``, ``caption_stop``,
-    ``kpi_tables``, ``cross_check``, ``backtest`` (rows), ``backtest_summary`` (sentences) and
+    ``kpi_tables``, ``eligibility`` (rows) with ``eligibility_rules``, ``cross_check``,
+    ``backtest`` (rows), ``backtest_summary`` (sentences) and
     ``backtest_charts`` (none or one).
     """
     kpis = tables.get("kpis", pd.DataFrame(columns=["year", "metric", "mean", "ci_low",
                                                     "ci_high", "unit"]))
     backtest = _backtest_rows(tables.get("backtest"), lang)
+    eligibility, rules = _eligibility_rows(tables.get("eligibility_alternative"), lang)
     hidden = {"charts"} if not charts else set()
     if not backtest:
         hidden.add("backtest")
+    if not eligibility:
+        hidden.add("eligibility")
     return {
         "html_lang": "zh-CN" if lang == "zh" else "en",
         "title": str(title),
@@ -742,6 +791,8 @@ def _context(tables: dict[str, pd.DataFrame], metadata: dict[str, Any], *, title
         "kpi_tables": _kpi_tables(kpis, lang),
         "cross_check": _cross_check_rows(kpis, tables.get("analytic_cross_check"),
                                          tables.get("kpis_by_replication"), lang),
+        "eligibility": eligibility,
+        "eligibility_rules": rules,
         "backtest": backtest,
         "backtest_summary": _backtest_summary(tables.get("backtest"), lang),
         "backtest_charts": _chart_items([backtest_chart] if backtest_chart and backtest

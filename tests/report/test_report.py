@@ -127,9 +127,10 @@ def test_html_is_self_contained_and_escaped(written: Path) -> None:
     assert "Content-Security-Policy" in html and "default-src 'none'" in html
     assert "&lt;b&gt;护理型床位&lt;/b&gt;" in html and "<b>护理型床位" not in html
     sections = re.findall(r'<section id="([a-z_]+)">', html)
-    # xicheng.yaml lists observed figures: the back-test section comes before the run's
-    assert sections == ["summary", "assumptions", "scorecard", "charts", "kpis", "cross_check",
-                        "backtest", "metadata"]
+    # xicheng.yaml lists observed figures: the back-test section comes before the run's; the
+    # other eligibility rule is simulated beside every run
+    assert sections == ["summary", "assumptions", "scorecard", "charts", "kpis", "eligibility",
+                        "cross_check", "backtest", "metadata"]
     assert html.count('src="data:image/svg+xml;base64,') == 10  # 9 charts and the back-test's
     for word in ("met", "missed"):
         assert f'class="status {word}">{word}<' in html

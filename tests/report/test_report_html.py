@@ -206,3 +206,29 @@ def test_templates_ship_with_the_package() -> None:
     templates = resources.files("carefacility.report") / "templates"
     for name in (report_html.TEMPLATE, "_macros.html.j2", "report.css"):
         assert (templates / name).is_file(), name
+
+
+def _eligibility_table(rule_text: str) -> pd.DataFrame:
+    rows = []
+    for role, rule, mean in (("scenario", "practice", 0.0), ("alternative", "strict", 140.0),
+                             ("difference", "strict - practice", 140.0)):
+        rows.append({"year": 2035, "role": role, "rule": rule, "eligible_bed_types": rule_text,
+                     "metric": "waiting_list_year_end", "mean": mean, "ci_low": mean - 50,
+                     "ci_high": mean + 50, "unit": "persons", "replications": 5})
+    return pd.DataFrame(rows)
+
+
+def test_eligibility_section_shows_both_rules_and_the_difference() -> None:
+    hostile = "<script>alert(1)</script>"
+    html = render_html({"eligibility_alternative": _eligibility_table(hostile)}, {},
+                       title="t", lang="en")
+    sections = re.findall(r'<section id="([a-z_]+)">', html)
+    assert "eligibility" in sections
+    table = html[html.index('id="eligibility-table"'):]
+    table = table[:table.index("</table>")]
+    assert table.count("<tr>") == 2  # header and the one figure of 2035
+    assert "140" in table and "190]" in table  # the mean and its interval
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    # without the table there is no section
+    plain = render_html({}, {}, title="t", lang="en")
+    assert "eligibility" not in re.findall(r'<section id="([a-z_]+)">', plain)
