@@ -191,6 +191,12 @@ def _without_cjk(text: str) -> str:
     return re.sub(r"\s{2,}", " ", stripped).strip()
 
 
+def _stripped_formatter(base: matplotlib.ticker.Formatter) -> matplotlib.ticker.FuncFormatter:
+    """A tick formatter giving ``base``'s labels without their Chinese characters."""
+    return matplotlib.ticker.FuncFormatter(
+        lambda value, position: _without_cjk(str(base(value, position))))
+
+
 def _set_fonts(ax: Axes, lang: Lang) -> Axes:
     """Give every text of the figure a CJK fallback font when any of it is Chinese.
 
@@ -206,10 +212,16 @@ def _set_fonts(ax: Axes, lang: Lang) -> Axes:
     import warnings
 
     from matplotlib.text import Text
-
     figure = ax.get_figure()
     texts = [t for t in figure.findobj(Text) if isinstance(t, Text)]
-    if lang != "zh" and not any(_CJK.search(t.get_text()) for t in texts):
+    # tick labels given as strings are drawn from their axis' formatter, not from the Text
+    # objects that exist now: both must be looked at (and stripped)
+    axes = [axis for each in figure.axes for axis in (each.xaxis, each.yaxis)]
+    tick_labels = {id(axis): axis.get_major_formatter().format_ticks(axis.get_majorticklocs())
+                   for axis in axes}
+    chinese = any(_CJK.search(t.get_text()) for t in texts) or any(
+        _CJK.search(str(text)) for labels in tick_labels.values() for text in labels)
+    if lang != "zh" and not chinese:
         return ax
     family = cjk_font_family()
     if family is None and lang != "zh":
@@ -219,6 +231,9 @@ def _set_fonts(ax: Axes, lang: Lang) -> Axes:
         for text in texts:
             if _CJK.search(text.get_text()):
                 text.set_text(_without_cjk(text.get_text()))
+        for axis in axes:
+            if any(_CJK.search(str(text)) for text in tick_labels[id(axis)]):
+                axis.set_major_formatter(_stripped_formatter(axis.get_major_formatter()))
         return ax
     if family is None:
         raise RuntimeError(
