@@ -1,10 +1,12 @@
 """Applicants arriving in one period, drawn at once (vectorised) rather than one event each.
 
-Arrivals are a non-homogeneous Poisson process, constant within a model year: for each zone and
-care level the count in a period is Poisson(rate × length) and the times are independent
-uniforms, sorted. Everything an applicant carries is drawn here, each kind from its own stream
-and period, so that changing one input (say a withdrawal rate) leaves the others' random numbers
-unchanged (common random numbers across scenarios):
+Arrivals are a non-homogeneous Poisson process whose rate is linear within a period (constant
+unless ``BedSpec.arrival_trend_per_day_per_day`` is set): for each zone and care level the count
+in a period is Poisson(mean rate × length) and the times are independent draws from the linear
+density, by inverse CDF of uniforms (with a constant rate, ``start + u × length`` exactly),
+sorted. Everything an applicant carries is drawn here, each kind from its own stream and period,
+so that changing one input (say a withdrawal rate) leaves the others' random numbers unchanged
+(common random numbers across scenarios):
 
 - ``arrivals.<period>``: counts and times;
 - ``arrivals.attributes.<period>``: aged 80+ and low-income flags;
@@ -24,7 +26,7 @@ from carefacility.base.streams import stream
 from carefacility.beds.engine_spec import BedSpec
 from carefacility.beds.stays import sample_stays
 
-__all__ = ["ArrivalBatch", "draw_arrivals", "draw_exits"]
+__all__ = ["ArrivalBatch", "draw_arrivals", "draw_exits", "linear_inverse_cdf"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,6 +78,24 @@ def draw_exits(
     return patience, dies
 
 
+def linear_inverse_cdf(
+    u: NDArray[np.float64], rate_start: NDArray[np.float64], rate_end: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Position in ``[0, 1)`` of a point of a Poisson process with a linear rate, from a uniform.
+
+    The density on ``[0, 1]`` is proportional to ``a + (b - a) x`` with ``a = rate_start`` and
+    ``b = rate_end`` (both ≥ 0, not both 0); ``x`` solves ``a x + (b - a) x² / 2 = u (a + b) / 2``,
+    written without cancellation as ``x = u (a + b) / (a + sqrt((1 - u) a² + u b²))``. Where
+    ``a == b`` the result is ``u`` itself, bit for bit.
+    """
+    a = np.maximum(rate_start, 0.0)
+    b = np.maximum(rate_end, 0.0)
+    root = a + np.sqrt((1.0 - u) * a * a + u * b * b)
+    sloped = np.divide(u * (a + b), root, out=np.zeros_like(u), where=root > 0)
+    sloped = np.minimum(sloped, np.nextafter(1.0, 0.0))
+    return np.where(rate_start == rate_end, u, sloped)
+
+
 def draw_arrivals(
     spec: BedSpec,
     seed: int,
@@ -84,6 +104,8 @@ def draw_arrivals(
     rate_year: int,
     start_day: float,
     end_day: float,
+    rate_per_day: NDArray[np.float64] | None = None,
+    trend_per_day_per_day: NDArray[np.float64] | float = 0.0,
 ) -> ArrivalBatch:
     """Draw all applicants arriving in ``[start_day, end_day)``.
 
@@ -94,18 +116,33 @@ def draw_arrivals(
     seed, replication : int
         Identify the replication's streams.
     period : str
-        Stream suffix of the period, e.g. ``"year-3"`` or ``"warmup"``.
+        Stream suffix of the period, e.g. ``"year-3"``, ``"warmup"`` or ``"run-on"``.
     rate_year : int
-        Model year whose rates and shares apply.
+        Model year whose shares apply, and whose rates unless ``rate_per_day`` is given.
     start_day, end_day : float
         Period bounds [day].
+    rate_per_day : numpy.ndarray, shape (n_zones, 4), optional
+        Mean arrival rate over the period [1/day]; ``spec.arrival_rate_per_day[rate_year]`` by
+        default.
+    trend_per_day_per_day : float or numpy.ndarray, shape (n_zones, 4)
+        Slope of the rate within the period about its midpoint [1/day²]; 0 for a constant rate.
+        Counts depend on the mean rate only (same draws whatever the slope); the slope moves
+        the times (same uniforms, see :func:`linear_inverse_cdf`).
     """
-    rates = spec.arrival_rate_per_day[rate_year]  # (zones, levels)
+    rates = spec.arrival_rate_per_day[rate_year] if rate_per_day is None else rate_per_day
     n_zones, n_levels = rates.shape
+    length = end_day - start_day
     rng = stream(seed, replication, f"arrivals.{period}")
-    counts = rng.poisson(rates.reshape(-1) * (end_day - start_day))
+    counts = rng.poisson(rates.reshape(-1) * length)
     cells = np.repeat(np.arange(n_zones * n_levels), counts)
-    times = start_day + rng.uniform(size=cells.size) * (end_day - start_day)
+    fraction = rng.uniform(size=cells.size)
+    slope = np.broadcast_to(trend_per_day_per_day, rates.shape).reshape(-1)
+    if np.any(slope[counts > 0] != 0):
+        mean = rates.reshape(-1)
+        fraction = linear_inverse_cdf(
+            fraction, (mean - slope * length / 2)[cells], (mean + slope * length / 2)[cells]
+        )
+    times = start_day + fraction * length
     order = np.argsort(times, kind="stable")
     times = times[order]
     cells = cells[order]

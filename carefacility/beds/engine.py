@@ -8,6 +8,11 @@ Events (all plain ``env.timeout`` callbacks, no SimPy ``Resource`` and no proces
   discharge — or the end of a pre-drawn stay);
 - *capacity changes* on their days and *period boundaries* (year ends) for the monitors.
 
+After the last reported year the run goes on for ``BedSpec.run_on_length_days`` (the *run-on*,
+monitor slot ``n_years + 1``): arrivals continue at the rate of the end of the last year, on
+streams of their own (period ``run-on``), so that every applicant of a reported year has a known
+outcome within the wait threshold; only those outcomes (``cohort_*``) are reported from it.
+
 Whenever a bed frees (departure, transfer, opening, conversion) it is offered at once: to the
 transfer queue first, then to the waiting list (reversed when ``transfers_first`` is False),
 until it is taken or nobody accepts it. So a bed is free only while nobody who could take it is
@@ -58,7 +63,8 @@ def simulate(spec: BedSpec, seed: int, replication: int = 0) -> BedReplicationRe
     Returns
     -------
     BedReplicationResult
-        Yearly monitors of model years ``0 .. spec.n_years - 1``.
+        Yearly monitors of model years ``0 .. spec.n_years - 1`` (and the outcomes of their
+        applicants up to the end of the run-on).
     """
     return BedSimulation(spec, seed, replication).run()
 
@@ -93,6 +99,7 @@ class BedSimulation:
         self.zone_then_type = spec.placement == "zone_then_type"
         self.allow_other_zones = spec.allow_other_zones
         self.transfers_first = spec.transfers_first
+        self.wait_threshold_days = spec.wait_threshold_days
         self.tiers: list[tuple[tuple[int, ...], ...]] = []
         for level in range(len(LEVELS)):
             proper = spec.eligible_bed_types[level]
@@ -107,7 +114,7 @@ class BedSimulation:
 
     # ------------------------------------------------------------------ running
     def run(self) -> BedReplicationResult:
-        """Simulate from ``-warmup_days`` to the horizon and return the monitors."""
+        """Simulate from ``-warmup_days`` to the end of the run-on and return the monitors."""
         spec = self.spec
         warm = spec.warmup_days > 0
         self.slot = 0 if warm else 1
@@ -126,14 +133,29 @@ class BedSimulation:
             self.env.timeout(day - self.env.now, int(index)).callbacks.append(
                 self._on_capacity_change
             )
-        # Stop right after the last boundary (its callbacks run before the stop).
+        # Stop right after the last boundary (its callbacks run before the stop), or at the end
+        # of the run-on.
+        run_on = spec.run_on_length_days
+        if run_on > 0:
+            boundary = self.env.timeout(spec.horizon_days + run_on - self.env.now)
         self.env.run(until=boundary)
+        self._count_still_waiting()
         return self.monitor.result(
             seed=self.seed,
             replication=self.replication,
             first_year=spec.first_year,
             wait_threshold_days=spec.wait_threshold_days,
         )
+
+    def _count_still_waiting(self) -> None:
+        """Count the applicants on the list at the end, by arrival slot and level (each sits in
+        exactly one queue of ``waiting.queues``; entries of those who left are flagged)."""
+        still = self.monitor.cohort_still_waiting
+        for queues in self.waiting.queues:
+            for queue in queues:
+                for person in queue:
+                    if person.waiting:
+                        still[person.slot][person.level] += 1
 
     def _on_period_boundary(self, event: simpy.events.Event) -> None:
         now = self.env.now
@@ -154,7 +176,7 @@ class BedSimulation:
         monitor.occupied_area_by_home[new_slot] = [[n * length for n in row] for row in occupied]
         monitor.waiting_area[new_slot] = len(self.waiting) * length
         monitor.dependent_in_general_area[new_slot] = self.dependent_in_general * length
-        if new_slot <= self.spec.n_years:
+        if new_slot <= self.spec.n_years or self.spec.run_on_length_days > 0:
             self._start_arrivals(new_slot, now)
 
     # ------------------------------------------------------------------ initial state
@@ -249,18 +271,39 @@ class BedSimulation:
 
     # ------------------------------------------------------------------ arrivals
     def _start_arrivals(self, slot: int, now: float) -> None:
+        spec = self.spec
         if slot == 0:
-            batch = draw_arrivals(self.spec, self.seed, self.replication, "warmup", 0, now, 0.0)
-        else:
+            # the warm-up: year 0's mean rate, constant
+            batch = draw_arrivals(spec, self.seed, self.replication, "warmup", 0, now, 0.0)
+        elif slot <= spec.n_years:
             year = slot - 1
             batch = draw_arrivals(
-                self.spec,
+                spec,
                 self.seed,
                 self.replication,
                 f"year-{year}",
                 year,
                 year * DAYS_PER_YEAR,
                 (year + 1) * DAYS_PER_YEAR,
+                trend_per_day_per_day=spec.arrival_trend_per_day_per_day[year],
+            )
+        else:
+            # the run-on: the rate at the end of the last year, constant (≥ 0 up to rounding)
+            last = spec.n_years - 1
+            rate = np.maximum(
+                spec.arrival_rate_per_day[last]
+                + spec.arrival_trend_per_day_per_day[last] * DAYS_PER_YEAR / 2,
+                0.0,
+            )
+            batch = draw_arrivals(
+                spec,
+                self.seed,
+                self.replication,
+                "run-on",
+                last,
+                spec.horizon_days,
+                spec.horizon_days + spec.run_on_length_days,
+                rate_per_day=rate,
             )
         if batch.size == 0:
             return
@@ -283,20 +326,26 @@ class BedSimulation:
         now = times[index]
         level = levels[index]
         zone = zones[index]
-        person = Person(self.serial, now, zone, level, 1 if olds[index] else 0, poors[index])
+        slot = self.slot
+        person = Person(
+            self.serial, now, zone, level, 1 if olds[index] else 0, poors[index], slot
+        )
         self.serial += 1
         person.dies_waiting = dies[index]
         if stays is not None:
             person.stay_days = stays[index]
-        self.monitor.arrivals[self.slot][level] += 1
+        monitor = self.monitor
+        monitor.arrivals[slot][level] += 1
         place = self._find_bed(zone, self.tiers[level])
         if place is not None:
             self.pools.take(place[0], place[1])
             self._admit(person, place[0], place[1], now)
-        elif len(self.waiting) >= self.max_waiting:
-            self.monitor.blocked[self.slot][level] += 1
         else:
-            self._join_waiting_list(person, now, patience[index])
+            monitor.cohort_waited[slot][level] += 1
+            if len(self.waiting) >= self.max_waiting:
+                monitor.blocked[slot][level] += 1
+            else:
+                self._join_waiting_list(person, now, patience[index])
         index += 1
         if index < len(times):
             self._arrival_index = index
@@ -322,6 +371,7 @@ class BedSimulation:
             self.monitor.deaths_while_waiting[slot][person.level] += 1
         else:
             self.monitor.withdrawals[slot][person.level] += 1
+        self.monitor.cohort_abandoned[person.slot][person.level] += 1
 
     # ------------------------------------------------------------------ placement
     def _find_bed(
@@ -366,7 +416,11 @@ class BedSimulation:
         monitor.admissions[slot][level] += 1
         monitor.admissions_by_bed_type[slot][bed_type] += 1
         monitor.admissions_by_home[slot][home][bed_type] += 1
-        monitor.wait_days.append(now - person.arrival_day)
+        wait = now - person.arrival_day
+        monitor.cohort_admitted[person.slot][level] += 1
+        if wait <= self.wait_threshold_days:
+            monitor.cohort_served_within_threshold[person.slot][level] += 1
+        monitor.wait_days.append(wait)
         monitor.wait_slot.append(slot)
         monitor.wait_level.append(level)
         monitor.wait_bed_type.append(bed_type)

@@ -92,7 +92,7 @@ DEFAULT_ELIGIBLE_BED_TYPES: tuple[tuple[int, ...], ...] = PRACTICE_ELIGIBLE_BED_
 DISCIPLINES = ("fifo", "priority", "longest_wait")
 PLACEMENTS = ("zone_then_type", "type_then_zone")
 PRIORITY_CRITERIA = ("care_need", "low_income", "age_80plus")
-STAY_KINDS = ("exponential", "gamma", "deterministic", "lognormal")
+STAY_KINDS = ("exponential", "gamma", "deterministic", "lognormal", "empirical")
 
 _N_LEVELS = len(LEVELS)
 _N_TYPES = len(BED_TYPES)
@@ -147,20 +147,61 @@ def _probabilities(value: ArrayLike, name: str, shape: tuple[int, ...]) -> NDArr
     return array
 
 
+def _stay_samples(values: Any) -> tuple[NDArray[np.float64], ...]:
+    """Validate ``StayDistribution.values_days``: one sample per level, as read-only arrays."""
+    name = "StayDistribution.values_days"
+    if values is None:
+        raise ValueError(f"{name} is required when kind='empirical'")
+
+    def ndim(value: Any) -> int:
+        try:
+            return int(np.ndim(value))
+        except ValueError:  # ragged nesting
+            return -1
+
+    per_level = (
+        ndim(values) != 1
+        and isinstance(values, Sequence | np.ndarray)
+        and len(values) == _N_LEVELS
+        and all(ndim(sample) == 1 for sample in values)
+    )
+    raw = list(values) if per_level else [values]
+    samples = []
+    for index, sample in enumerate(raw):
+        where = f"{name}[{index}]" if per_level else name
+        array = _float_array(sample, where)
+        if array.ndim != 1 or array.size == 0:
+            raise ValueError(
+                f"{where} must be a non-empty 1-D sample of stays, or {name} a sequence of "
+                f"{_N_LEVELS} such samples, one per level (got shape {array.shape})"
+            )
+        if np.any(array <= 0):
+            raise ValueError(f"{where} must hold stays > 0 (got {float(array[array <= 0][0])!r})")
+        samples.append(_frozen(array))
+    return tuple(samples) if per_level else tuple(samples) * _N_LEVELS
+
+
 @dataclass(frozen=True, eq=False)
 class StayDistribution:
     """Length of stay drawn from a fixed distribution (theory checks; no level changes).
 
     Parameters
     ----------
-    kind : {"exponential", "gamma", "deterministic", "lognormal"}
-        Distribution family.
+    kind : {"exponential", "gamma", "deterministic", "lognormal", "empirical"}
+        Distribution family. ``"empirical"`` resamples observed stays (``values_days``).
     mean_days : float or array_like of shape (4,)
-        Mean length of stay [day], one value for all levels or one per level.
+        Mean length of stay [day], one value for all levels or one per level. With
+        ``kind="empirical"`` the value given is ignored and replaced by the mean of each level's
+        sample.
     gamma_shape : float
         Shape ``k`` of the gamma distribution [-] (``kind="gamma"`` only).
     lognormal_sigma : float
         Standard deviation of ``log(stay)`` [-] (``kind="lognormal"`` only).
+    values_days : array_like or sequence of 4 array_like, optional
+        Observed stays [day], each finite and > 0 (``kind="empirical"`` only, where it is
+        required): one 1-D sample for all levels, or a sequence of 4 non-empty 1-D samples, one
+        per level (a 2-D array of 4 rows counts as such). Stored as a tuple of 4 read-only
+        arrays (the same array four times for a shared sample).
 
     Notes
     -----
@@ -168,18 +209,31 @@ class StayDistribution:
     so a pool started with its stationary occupancy stays stationary: a length-biased stay
     times an independent uniform. Length-biased gamma(k) is gamma(k + 1), length-biased
     lognormal(μ, σ) is lognormal(μ + σ², σ), and the residual of a deterministic stay ``d`` is
-    uniform on ``[0, d]``; the exponential residual is the exponential itself.
+    uniform on ``[0, d]``; the exponential residual is the exponential itself. An empirical stay
+    is a uniform choice among the level's observed values; its length-biased version chooses
+    value ``v`` with probability proportional to ``v``, so the residual has mean
+    ``E[S²] / (2 E[S])`` over the sample.
     """
 
     kind: str
     mean_days: Any = 365.0
     gamma_shape: float = 1.0
     lognormal_sigma: float = 1.0
+    values_days: Any = None
 
     def __post_init__(self) -> None:
         if self.kind not in STAY_KINDS:
             raise ValueError(
                 f"StayDistribution.kind must be one of {STAY_KINDS} (got {self.kind!r})"
+            )
+        if self.kind == "empirical":
+            samples = _stay_samples(self.values_days)
+            object.__setattr__(self, "values_days", samples)
+            object.__setattr__(self, "mean_days", np.array([v.mean() for v in samples]))
+        elif self.values_days is not None:
+            raise ValueError(
+                "StayDistribution.values_days is only used with kind='empirical' "
+                f"(got kind={self.kind!r})"
             )
         mean = _rates(self.mean_days, "StayDistribution.mean_days", (_N_LEVELS,))
         if np.any(mean <= 0):
@@ -285,8 +339,9 @@ class BedSpec:
     initial_capacity : array_like of int, shape (n_homes, 3)
         Beds per home and bed type at day 0 [beds].
     arrival_rate_per_day : array_like, shape (n_years, n_zones, 4)
-        Applicants per day by year, zone and care level [1/day]; arrivals are Poisson, piecewise
-        constant by year. Defines ``n_years`` and ``n_zones``.
+        Mean applicants per day by year, zone and care level [1/day]; arrivals are Poisson,
+        piecewise constant by year unless ``arrival_trend_per_day_per_day`` is set. Defines
+        ``n_years`` and ``n_zones``.
     share_80plus, share_low_income : float or array_like broadcast to (n_years, n_zones, 4)
         Probability that an applicant is aged 80+ (高龄) or low-income (特困) [-].
     capacity_changes : array_like, shape (n_changes, 5)
@@ -364,12 +419,28 @@ class BedSpec:
     initial_waiting_list : InitialWaitingList or None
         Applicants waiting at day 0.
     warmup_days : float
-        Days simulated before day 0 with year-0 arrival rates and the initial capacity; the
-        initial state is placed at ``-warmup_days`` and nothing before day 0 is reported [day].
+        Days simulated before day 0 with year 0's mean arrival rates (constant, whatever
+        ``arrival_trend_per_day_per_day``) and the initial capacity; the initial state is placed
+        at ``-warmup_days`` and nothing before day 0 is reported [day].
     wait_threshold_days : float
-        ``T`` in "share admitted within T days" [day].
+        ``T`` in "share served (admitted) within T days" [day].
     first_year : int
         Calendar year of model year 0 (labels only).
+    arrival_trend_per_day_per_day : float or array_like broadcast to (n_years, n_zones, 4)
+        Linear change of the arrival rate within each model year [1/day²]: in year ``y`` the
+        rate at day ``t`` is ``arrival_rate_per_day[y] + trend[y] (t - (365 y + 182.5))``, so
+        ``arrival_rate_per_day[y]`` stays the year's mean. The rate must be ≥ 0 at both ends
+        of every year (up to rounding). The warm-up uses year 0's mean rate, constant; the
+        run-on the rate at the end of the last year, constant. ``0.0`` (the default) gives the
+        piecewise-constant rates and reproduces earlier runs exactly.
+    run_on_days : float or None
+        Days simulated after the last reported year [day] so that the outcome of every
+        applicant of the reported years within ``wait_threshold_days`` is known; ``None``
+        (the default) means ``wait_threshold_days`` (see :attr:`run_on_length_days`). Arrivals
+        continue at the rate of the end of the last year with its shares, capacity stays as at
+        the horizon, and nothing that happens then is reported except the outcomes of
+        applicants of the reported years (``cohort_*`` of the result). Random numbers come from
+        streams of their own, so the run-on never changes a figure of the reported years.
     """
 
     home_zone: Any
@@ -399,6 +470,8 @@ class BedSpec:
     warmup_days: float = 0.0
     wait_threshold_days: float = 30.0
     first_year: int = 0
+    arrival_trend_per_day_per_day: Any = 0.0
+    run_on_days: float | None = None
 
     # ------------------------------------------------------------------ validation
     def __post_init__(self) -> None:
@@ -434,6 +507,7 @@ class BedSpec:
             "share_low_income",
             _probabilities(self.share_low_income, "share_low_income", shape),
         )
+        self._validate_trend()
         self._validate_rules()
         self._validate_residents()
         initial = self.initial_residents
@@ -462,7 +536,40 @@ class BedSpec:
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be finite and ≥ 0 (got {getattr(self, name)!r})")
             set_(self, name, value)
+        if self.run_on_days is not None:
+            value = _float_array(self.run_on_days, "run_on_days")
+            if value.ndim != 0 or value < 0:
+                raise ValueError(
+                    f"run_on_days must be finite and ≥ 0, or None (got {self.run_on_days!r})"
+                )
+            set_(self, "run_on_days", float(value))
         set_(self, "capacity_changes", self._validate_capacity_changes())
+
+    def _validate_trend(self) -> None:
+        name = "arrival_trend_per_day_per_day"
+        rate = self.arrival_rate_per_day
+        trend = _float_array(getattr(self, name), name)
+        try:
+            trend = np.array(np.broadcast_to(trend, rate.shape), dtype=np.float64)
+        except ValueError:
+            raise ValueError(
+                f"{name} must be a scalar or broadcast to shape {rate.shape} "
+                f"(got shape {trend.shape})"
+            ) from None
+        half = DAYS_PER_YEAR / 2
+        for end, sign in (("start", -1.0), ("end", 1.0)):
+            at_end = rate + sign * half * trend
+            # tolerate rounding when a year's rate is meant to fall to exactly 0 at one end
+            bad = at_end < -1e-12 * rate
+            if np.any(bad):
+                index = tuple(int(i) for i in np.argwhere(bad)[0])
+                raise ValueError(
+                    f"arrival rate at the {end} of year {index[0]} (zone {index[1]}, level "
+                    f"{index[2]}) is arrival_rate_per_day{list(index)} "
+                    f"{'-' if sign < 0 else '+'} {half:g} × {name}{list(index)} = "
+                    f"{float(at_end[index])!r} per day; it must be ≥ 0"
+                )
+        object.__setattr__(self, name, _frozen(trend))
 
     def _validate_rules(self) -> None:
         set_ = object.__setattr__
@@ -630,6 +737,12 @@ class BedSpec:
     def horizon_days(self) -> float:
         """Reported horizon ``n_years × 365`` [day]."""
         return float(self.n_years * DAYS_PER_YEAR)
+
+    @property
+    def run_on_length_days(self) -> float:
+        """Days simulated after the horizon: ``run_on_days``, or ``wait_threshold_days`` if
+        None [day]."""
+        return self.wait_threshold_days if self.run_on_days is None else self.run_on_days
 
     def acceptable_bed_types(self, level: int) -> tuple[int, ...]:
         """Bed types ``level`` may be admitted to: its eligible types, plus general overflow."""

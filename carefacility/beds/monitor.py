@@ -1,8 +1,12 @@
 """Yearly monitors of one replication and the result object they produce.
 
 Counters are plain Python lists indexed by *slot*: slot 0 is the warm-up, slot ``y + 1`` is
-model year ``y``, and a last slot catches nothing but the closing boundary. Only model years
-reach the result.
+model year ``y``, and a last slot catches the run-on after the horizon. Only model years reach
+the result.
+
+Most counters count events by the slot in which they happen. The ``cohort_*`` counters count
+applicants by the slot in which they *arrived* (``Person.slot``), whenever their outcome happens,
+up to the end of the run-on; the initial residents and waiting list belong to slot 0.
 
 Time-weighted means use an integral that needs no "time of last change": when a quantity
 changes by ``δ`` at time ``s`` inside a period ending at ``e``, ``δ (e - s)`` is added to the
@@ -56,6 +60,12 @@ class Monitor:
         self.discharges = _zeros(n, _N_LEVELS)
         self.level_changes = _zeros(n)
         self.transfers = _zeros(n, _N_TYPES)
+        # outcomes of applicants by arrival slot (see the module docstring)
+        self.cohort_admitted = _zeros(n, _N_LEVELS)
+        self.cohort_served_within_threshold = _zeros(n, _N_LEVELS)
+        self.cohort_waited = _zeros(n, _N_LEVELS)
+        self.cohort_abandoned = _zeros(n, _N_LEVELS)
+        self.cohort_still_waiting = _zeros(n, _N_LEVELS)
         # time-weighted areas [bed-days, person-days]
         self.occupied_area = [[0.0] * _N_TYPES for _ in range(n)]
         self.occupied_area_by_home = [[[0.0] * _N_TYPES for _ in range(n_homes)] for _ in range(n)]
@@ -131,6 +141,11 @@ class Monitor:
             wait_p90_days=stats[2],
             wait_p95_days=stats[3],
             share_admitted_within_threshold=stats[4],
+            cohort_admitted=counts(self.cohort_admitted),
+            cohort_served_within_threshold=counts(self.cohort_served_within_threshold),
+            cohort_waited=counts(self.cohort_waited),
+            cohort_abandoned=counts(self.cohort_abandoned),
+            cohort_still_waiting=counts(self.cohort_still_waiting),
             admitted_wait_days=wait,
             admitted_year=year,
             admitted_level=level,
@@ -164,6 +179,11 @@ _METRICS: dict[str, tuple[tuple[str, ...], str]] = {
     "wait_p90_days": ((), "days"),
     "wait_p95_days": ((), "days"),
     "share_admitted_within_threshold": ((), "share"),
+    "cohort_admitted": (("level",), "persons"),
+    "cohort_served_within_threshold": (("level",), "persons"),
+    "cohort_waited": (("level",), "persons"),
+    "cohort_abandoned": (("level",), "persons"),
+    "cohort_still_waiting": (("level",), "persons"),
 }
 
 
@@ -180,10 +200,12 @@ class BedReplicationResult:
     first_year : int
         Calendar year of model year 0.
     wait_threshold_days : float
-        ``T`` of ``share_admitted_within_threshold`` [day].
+        ``T`` of ``share_admitted_within_threshold`` and ``cohort_served_within_threshold``
+        [day].
     arrivals, admissions, blocked : (n_years, 4) int
         Applicants arriving, admitted to a bed, and lost because no bed was free and the
-        waiting list was full (``max_waiting``) [persons/year].
+        waiting list was full (``max_waiting``) [persons/year]. ``arrivals`` and ``blocked``
+        are also the size of the year's cohort of applicants and its blocked members.
     admissions_by_bed_type : (n_years, 3) int
         Admissions by bed type [persons/year].
     admissions_by_home : (n_years, n_homes, 3) int
@@ -215,7 +237,28 @@ class BedReplicationResult:
         Mean and quantiles of the waits of applicants admitted in the year [day]; NaN when
         nobody was admitted.
     share_admitted_within_threshold : (n_years,) float
-        Share of those admitted in the year whose wait was ≤ ``wait_threshold_days`` [-].
+        Share of those *admitted* in the year whose wait was ≤ ``wait_threshold_days`` [-]: it
+        counts only applicants who got a bed (by year of admission), not those still waiting,
+        blocked, dead or withdrawn, so a longer queue can leave it unchanged. The service level
+        over all applicants is ``cohort_served_within_threshold / arrivals``.
+    cohort_admitted : (n_years, 4) int
+        Applicants who *arrived* in the year (by level) and were admitted to a bed, whenever
+        that happened up to the end of the run-on (``BedSpec.run_on_days``) [persons].
+    cohort_served_within_threshold : (n_years, 4) int
+        Of ``cohort_admitted``, those admitted after a wait ≤ ``wait_threshold_days``
+        [persons].
+    cohort_waited : (n_years, 4) int
+        Applicants of the year who found no acceptable free bed on arrival (they joined the
+        waiting list or were blocked): the numerator of P(wait), which for a loss system is the
+        blocking [persons].
+    cohort_abandoned : (n_years, 4) int
+        Applicants of the year who died or withdrew from the waiting list before admission,
+        whenever that happened up to the end of the run-on [persons].
+    cohort_still_waiting : (n_years, 4) int
+        Applicants of the year still on the waiting list at the end of the run-on [persons].
+        Per year and level, ``arrivals = cohort_admitted + cohort_abandoned + blocked +
+        cohort_still_waiting``; the initial waiting list and warm-up applicants belong to no
+        reported year.
     admitted_wait_days, admitted_year, admitted_level, admitted_bed_type : (n_admissions,)
         One entry per admission in the reported years, sorted by year (stable) [day, -, -, -].
     """
@@ -248,6 +291,11 @@ class BedReplicationResult:
     wait_p90_days: NDArray[np.float64]
     wait_p95_days: NDArray[np.float64]
     share_admitted_within_threshold: NDArray[np.float64]
+    cohort_admitted: NDArray[np.int64]
+    cohort_served_within_threshold: NDArray[np.int64]
+    cohort_waited: NDArray[np.int64]
+    cohort_abandoned: NDArray[np.int64]
+    cohort_still_waiting: NDArray[np.int64]
     admitted_wait_days: NDArray[np.float64]
     admitted_year: NDArray[np.int64]
     admitted_level: NDArray[np.int64]
@@ -267,19 +315,36 @@ class BedReplicationResult:
     def summary(self) -> pd.DataFrame:
         """One row per year with the headline figures (a wide, readable table).
 
+        The outcome shares are over the year's applicants (``arrivals``, by year of arrival):
+        ``share_served_within_{T}_days`` (admitted within ``T`` days), ``p_wait`` (found no free
+        bed on arrival), ``abandoned_share``, ``blocked_share`` and ``still_waiting_share`` (at
+        the end of the run-on); NaN in a year without applicants.
+        ``share_of_admissions_within_{T}_days`` is ``share_admitted_within_threshold`` (those
+        admitted in the year only).
+
         Returns
         -------
         pandas.DataFrame
             Indexed by calendar ``year``; columns carry their units in their names.
         """
+        threshold = f"{self.wait_threshold_days:g}"
+        applicants = self.arrivals.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shares = {
+                f"share_served_within_{threshold}_days": self.cohort_served_within_threshold,
+                "p_wait": self.cohort_waited,
+                "abandoned_share": self.cohort_abandoned,
+                "blocked_share": self.blocked,
+                "still_waiting_share": self.cohort_still_waiting,
+            }
+            shares = {name: count.sum(axis=1) / applicants for name, count in shares.items()}
         table = {
             "arrivals": self.arrivals.sum(axis=1),
             "admissions": self.admissions.sum(axis=1),
             "mean_wait_days": self.mean_wait_days,
             "wait_p90_days": self.wait_p90_days,
-            f"share_admitted_within_{self.wait_threshold_days:g}_days": (
-                self.share_admitted_within_threshold
-            ),
+            f"share_of_admissions_within_{threshold}_days": self.share_admitted_within_threshold,
+            **shares,
             "mean_waiting": self.mean_waiting,
             "waiting_at_year_end": self.waiting_at_year_end.sum(axis=1),
             "deaths_while_waiting": self.deaths_while_waiting.sum(axis=1),

@@ -14,6 +14,10 @@ class Person:
         Creation order; breaks ties deterministically.
     arrival_day : float
         Day the person joined the waiting list (negative for the initial list) [day].
+    slot : int
+        Monitor slot of the arrival (model year ``slot - 1``; 0 for the warm-up, the initial
+        residents and the initial waiting list; ``n_years + 1`` for the run-on): the cohort the
+        applicant's outcome is counted in.
     zone : int
         Home zone of the applicant.
     level : int
@@ -61,6 +65,7 @@ class Person:
         "patience_days",
         "queue_class",
         "serial",
+        "slot",
         "stay_days",
         "transfer_home",
         "transfer_since",
@@ -79,9 +84,11 @@ class Person:
         level: int,
         age_band: int,
         low_income: bool,
+        slot: int = 0,
     ) -> None:
         self.serial = serial
         self.arrival_day = arrival_day
+        self.slot = slot
         self.zone = zone
         self.level = level
         self.age_band = age_band

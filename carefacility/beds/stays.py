@@ -41,7 +41,31 @@ def sample_stays(
     rng : numpy.random.Generator
         The stream of stays.
     """
+    if distribution.kind == "empirical":
+        return _empirical(distribution, levels, rng.uniform(size=levels.size))
     return _unit_mean(distribution, rng, levels.size) * distribution.mean_days[levels]
+
+
+def _empirical(
+    distribution: StayDistribution,
+    levels: NDArray[np.int64],
+    u: NDArray[np.float64],
+    length_biased: bool = False,
+) -> NDArray[np.float64]:
+    """Observed stays [day] chosen by the uniforms ``u``: uniformly among each level's sample,
+    or with probability proportional to the value when ``length_biased``."""
+    out = np.empty(levels.size)
+    for level, values in enumerate(distribution.values_days):
+        mask = levels == level
+        if not mask.any():
+            continue
+        if length_biased:
+            cumulative = np.cumsum(values)
+            index = np.searchsorted(cumulative, u[mask] * cumulative[-1], side="right")
+        else:
+            index = (u[mask] * values.size).astype(np.int64)
+        out[mask] = values[np.minimum(index, values.size - 1)]
+    return out
 
 
 def sample_residual_stays(
@@ -52,9 +76,13 @@ def sample_residual_stays(
     The equilibrium residual ``R`` of a stay ``S`` with mean ``m`` has density
     ``P(S > x) / m``; it equals ``U · S*`` with ``S*`` the length-biased stay (density
     ``x f(x) / m``) and ``U`` uniform on (0, 1). Exponential stays are memoryless, so ``R = S``.
+    An empirical ``S*`` is an observed value chosen with probability proportional to it.
     """
     size = levels.size
     kind = distribution.kind
+    if kind == "empirical":
+        chosen = _empirical(distribution, levels, rng.uniform(size=size), length_biased=True)
+        return rng.uniform(size=size) * chosen
     if kind == "exponential":
         unit = rng.standard_exponential(size)
     elif kind == "gamma":
