@@ -82,15 +82,24 @@ def project(scenario: Scenario | str | Path, *, mortality_range: bool = True
         and the components of change, all as DataFrames, of the demand basis; a scenario with
         a ``registered_population`` has the other basis in ``other_bases``
         (``projection.for_basis("registered")``; ``projection.elderly_by_basis()`` has both).
+
+    Raises
+    ------
+    ValueError
+        If the scenario has no population (its demand is given in ``simulation.arrivals``).
     """
     scenario = _as_scenario(scenario)
+    if scenario.population is None:
+        raise ValueError(f"{scenario.file}: no `population` section to project (the demand "
+                         "is given in simulation.arrivals); `carefacility run` simulates it")
     return project_populations(scenario.populations, scenario.demand_basis,
                                mortality_range=mortality_range)
 
 
 def run(scenario: Scenario | str | Path, *, replications: int | None = None,
         seed: int | None = None, executor: Executor = "processes", workers: int | None = None,
-        dask_address: str | None = None) -> RunResult:
+        dask_address: str | None = None, until_decided: bool = False,
+        max_replications: int | None = None) -> RunResult:
     """Simulate the scenario's plan against its care need, many replications.
 
     Parameters
@@ -105,21 +114,29 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
         Worker processes (default: all CPUs).
     dask_address : str, optional
         A Dask scheduler's address; by default a local cluster on 127.0.0.1.
+    until_decided : bool
+        Add replications (``replications`` is the first round) until every target is met or
+        missed at 95 %, or ``max_replications`` ran (default 400); the rounds are
+        ``tables["decide_rounds"]``.
+    max_replications : int, optional
+        The cap of ``until_decided``.
 
     Returns
     -------
     RunResult
         ``kpis`` (means with 95 % CIs over replications), ``per_replication``, ``scorecard``,
         the deterministic ``tables``, ``metadata``, and the ``scenario`` and ``projection``
-        it came from.
+        it came from (``projection`` is None for a scenario without a population, whose KPIs
+        then have no ``pop_60plus`` or ``beds_per_1000_60plus`` rows).
     """
     scenario = _as_scenario(scenario)
     if scenario.plan is None or scenario.spec.simulation is None:
         raise ValueError(f"{scenario.file}: no `plan` and `simulation` sections; "
                          "carefacility.project projects the population alone")
-    projection = project(scenario)
+    projection = project(scenario) if scenario.population is not None else None
     return _run(scenario, replications=replications, seed=seed, executor=executor,
-                workers=workers, dask_address=dask_address, projection=projection)
+                workers=workers, dask_address=dask_address, projection=projection,
+                until_decided=until_decided, max_replications=max_replications)
 
 
 def backtest(scenario: Scenario | str | Path, *, result: RunResult | None = None
@@ -145,6 +162,9 @@ def backtest(scenario: Scenario | str | Path, *, result: RunResult | None = None
     from carefacility.runner.backtest import scenario_backtest
 
     scenario = _as_scenario(scenario)
+    if scenario.population is None:
+        raise ValueError(f"{scenario.file}: no `population` section: there is no projection "
+                         "to compare observed figures with")
     if result is not None and result.projection is not None:
         return scenario_backtest(scenario, result.projection, result.kpis)
     return scenario_backtest(scenario, project(scenario, mortality_range=False))

@@ -76,6 +76,9 @@ def project(scenario_file: Path, out_dir: Path, lang: str, force: bool) -> None:
         scenario = api.load_scenario(scenario_file)
     except ScenarioError as error:
         _fail_bad_input(error.report())
+    if scenario.population is None:
+        _fail_bad_input(f"{scenario_file}: no `population` section to project (the demand is "
+                        "given in simulation.arrivals); `carefacility run` simulates it")
     projection = api.project(scenario)
     try:
         written = api.write_report(projection, out_dir, title=scenario.name,
@@ -104,12 +107,17 @@ def project(scenario_file: Path, out_dir: Path, lang: str, force: bool) -> None:
               help="Worker processes (default: all CPUs).")
 @click.option("--dask-address", default=None,
               help="Dask scheduler address (e.g. tcp://10.0.0.5:8786); default: a local one.")
+@click.option("--until-decided", is_flag=True,
+              help="Add replications until every target is met or missed at 95 % "
+                   "(or --max-replications ran); --replications is the first round.")
+@click.option("--max-replications", type=click.IntRange(2, 10_000), default=None,
+              help="Cap of --until-decided (default 400).")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
               help="Language of chart labels.")
 @click.option("--force", is_flag=True, help="Write into a folder that holds other files.")
 def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int | None,
-        executor: str, workers: int | None, dask_address: str | None, lang: str,
-        force: bool) -> None:
+        executor: str, workers: int | None, dask_address: str | None, until_decided: bool,
+        max_replications: int | None, lang: str, force: bool) -> None:
     """Simulate the plan of SCENARIO_FILE against its care need; write KPIs with 95 % CIs."""
     from carefacility import api
 
@@ -120,9 +128,12 @@ def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int 
     if scenario.plan is None or scenario.spec.simulation is None:
         _fail_bad_input(f"{scenario_file}: no `plan` and `simulation` sections; "
                         "`carefacility project` projects the population alone")
+    if until_decided and not scenario.spec.targets:
+        _fail_bad_input(f"{scenario_file}: --until-decided needs `targets` to decide")
     result = api.run(scenario, replications=replications, seed=seed,
                      executor=executor, workers=workers,  # type: ignore[arg-type]
-                     dask_address=dask_address)
+                     dask_address=dask_address, until_decided=until_decided,
+                     max_replications=max_replications)
     try:
         written = api.write_report(result, out_dir, lang=lang, force=force)  # type: ignore
     except (OutputFolderError, RuntimeError) as error:
@@ -130,6 +141,12 @@ def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int 
     meta = result.metadata
     click.echo(f"{scenario.name}: {meta['replications']} replications of {meta['years']} "
                f"years (seed {meta['seed']}) in {meta['duration_seconds']:.1f} s")
+    card = result.scorecard
+    if until_decided and card is not None:
+        undecided = int((card["status"] == "at_risk").sum())
+        click.echo("  every target decided at 95 %" if undecided == 0 else
+                   f"  {undecided} target-years still at risk after {meta['replications']} "
+                   "replications (the cap): see replications_to_decide in scorecard.csv")
     for path in written:
         click.echo(f"  wrote {path}")
 

@@ -7,49 +7,51 @@ The ``plan:`` section of a scenario says what exists and what will be built:
 * **care homes** (养老机构), each in a zone, with general, nursing-type (护理型) and dementia
   (认知障碍) beds; ``count`` lets one entry stand for several identical homes;
 * a **build schedule**: beds opened, closed or converted (general → nursing) at a date;
-* the **starting state**: how full the homes are, the care levels of their residents, the
-  waiting list, and what was observed up to the start (``observed``: residents, admissions,
-  each with its date and source), to which the run calibrates the base year's demand
+* the **starting state**: how full the homes are (``occupancy``, or a ``census`` of residents
+  by home and bed type), the care levels of their residents, the waiting list, and what was
+  observed up to the start (``observed``: residents, admissions, each with its date and
+  source), to which the run calibrates the base year's demand
   (:mod:`carefacility.need.calibration`).
 
 :func:`resolve_plan` checks the section against the rest of the scenario and turns it into
 arrays: capacity by home and bed type at the start, dated capacity changes, and the capacity
 trajectory, refusing a schedule that would drive any capacity below zero.
+
+The ``simulation:`` section (waiting rules; demand, stays and patience given directly) is
+:mod:`carefacility.beds.simulation_spec`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
-from carefacility.base.errors import Problem, format_path
+from carefacility.base.errors import Problem, did_you_mean, format_path
 from carefacility.base.section import Section
 from carefacility.base.yaml_source import YamlDocument
 
 __all__ = [
     "BED_TYPE_NAMES",
-    "LEVEL_NAMES",
     "BedsByType",
     "BuildStep",
     "CareHomeSpec",
+    "CensusEntry",
     "ObservedAdmissions",
     "ObservedResidents",
     "ObservedSpec",
     "PlanArrays",
     "PlanSpec",
-    "SimulationSpec",
     "StartingStateSpec",
     "ZoneSpec",
     "resolve_plan",
 ]
 
 BED_TYPE_NAMES = ("general", "nursing", "dementia")
-LEVEL_NAMES = ("independent", "partially_dependent", "dependent", "dementia")
 
 Count = Annotated[int, Field(ge=0)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
@@ -153,6 +155,20 @@ class ObservedSpec(Section):
         "fitted too.")
 
 
+class CensusEntry(Section):
+    """Residents of one care home (or of each home of a ``count`` entry) at the start."""
+
+    home: str = Field(min_length=1, description="Name of the care home (plan.care_homes); an "
+                      "entry with `count: k` gives these residents to each of its k homes.")
+    general: Count = Field(0, description="Residents in general beds [persons].")
+    nursing: Count = Field(0, description="Residents in nursing-type beds [persons].")
+    dementia: Count = Field(0, description="Residents in dementia beds [persons].")
+
+    def as_array(self) -> np.ndarray:
+        """Residents as ``[general, nursing, dementia]`` [persons]."""
+        return np.array([self.general, self.nursing, self.dementia], dtype=np.int64)
+
+
 class StartingStateSpec(Section):
     """Residents and waiting list on the first simulated day."""
 
@@ -160,7 +176,14 @@ class StartingStateSpec(Section):
         None,
         description="Share of beds occupied at the start [fraction]; cite the source (e.g. the "
         "civil-affairs statistics) or label it an assumption. Omitted: taken from `observed` "
-        "(its residents by bed type, total or occupancy over the beds at the start)."
+        "(its residents by bed type, total or occupancy over the beds at the start) or "
+        "`census`."
+    )
+    census: list[CensusEntry] | None = Field(
+        None,
+        description="Residents at the start by care home and bed type [persons]: a list of "
+        "{home, general, nursing, dementia}; homes not listed start empty. Instead of "
+        "`occupancy` and `observed`. Their care levels follow `resident_levels`."
     )
     resident_levels: dict[Literal["independent", "partially_dependent", "dependent",
                                   "dementia"], Fraction] | None = Field(
@@ -168,7 +191,9 @@ class StartingStateSpec(Section):
         description="Care-level mix of current residents [fractions summing to 1]. Dependent "
         "and dementia residents fill nursing and dementia beds first. Omitted: the "
         "stationary mix of the base year's (calibrated) demand, DERIVED at run time "
-        "(applicants by level × the expected time spent at each level in care)."
+        "(applicants by level × the expected time spent at each level in care); without a "
+        "population (simulation.arrivals and simulation.stays), the first year's applicants "
+        "by level × their mean stay (all independent when there are none)."
     )
     observed: ObservedSpec | None = Field(
         None,
@@ -201,54 +226,6 @@ class PlanSpec(Section):
     starting_state: StartingStateSpec
 
 
-def _distinct(values: list[str]) -> list[str]:
-    if len(set(values)) != len(values):
-        raise ValueError(f"bed types must not repeat (got {values})")
-    return values
-
-
-class SimulationSpec(Section):
-    """How to simulate the plan."""
-
-    start_date: dt.date = Field(description="First simulated day (e.g. 2021-01-01).")
-    years: int = Field(ge=1, le=50, description="Years simulated.")
-    replications: int = Field(20, ge=1, le=10_000, description="Independent replications.")
-    seed: int = Field(0, ge=0, description="Seed of the named random streams.")
-    waiting_discipline: Literal["fifo", "priority", "longest_wait"] = Field(
-        "fifo", description="Who gets a freed bed: first come first served; priority for "
-        "dependent, low-income (特困) and 80+ applicants; or the longest wait in any zone."
-    )
-    eligible_bed_types: dict[Literal["independent", "partially_dependent", "dependent",
-                                     "dementia"],
-                             Annotated[list[Literal["general", "nursing", "dementia"]],
-                                       Field(min_length=1, max_length=3),
-                                       AfterValidator(_distinct)]] | None = Field(
-        None,
-        description="Bed types each care level may be admitted to, preferred first; levels "
-        "not given keep the default. Default (as homes admit in practice): independent and "
-        "partially dependent → general, else nursing; dependent → nursing; dementia → "
-        "dementia, then nursing (carefacility.beds.engine_spec). A rule that keeps "
-        "nursing-type beds for dependent elders only, e.g. {independent: [general], "
-        "partially_dependent: [general]}, must be stated here; the run then reports the "
-        "default rule beside it (table eligibility_alternative).",
-    )
-    alternative_rule_replications: int = Field(
-        5, ge=0, le=10_000, description="Replications of a second run under the other "
-        "eligibility rule (the default if the scenario states another, else nursing-type "
-        "beds for dependent levels only), same seed and random streams, reported in the table "
-        "eligibility_alternative; at most the run's replications; 0 skips it."
-    )
-    overflow_to_general: bool = Field(
-        True, description="Dependent and dementia applicants may take a general bed when no "
-        "suitable bed is free (they then wait for a transfer)."
-    )
-    allow_other_zones: bool = Field(True, description="Applicants may go to other zones' "
-                                    "homes when their own zone has no free bed.")
-    admitted_within_days: float = Field(30.0, gt=0, description="T in 'share of applicants "
-                                        "admitted within T days' [days].")
-    warmup_days: float = Field(0.0, ge=0, le=3650, description="Days simulated before the "
-                               "start with the first year's demand (not reported) [days].")
-
 
 @dataclass(frozen=True)
 class PlanArrays:
@@ -264,6 +241,9 @@ class PlanArrays:
     initial_capacity : numpy.ndarray of int, shape (n_homes, 3)
     capacity_changes : list of tuple
         ``(date, home, from_type, to_type, beds)`` with -1 for "none" (open/close).
+    census_residents : numpy.ndarray of int, shape (n_homes, 3), or None
+        Residents at the start by home and bed type [persons] from
+        ``starting_state.census`` (homes not listed: 0); None without a census.
     """
 
     zones: tuple[str, ...]
@@ -272,6 +252,7 @@ class PlanArrays:
     home_zone: np.ndarray
     initial_capacity: np.ndarray
     capacity_changes: tuple[tuple[dt.date, int, int, int, int], ...]
+    census_residents: np.ndarray | None = None
 
     def capacity_at(self, date: dt.date) -> np.ndarray:
         """Beds by home and type in force on ``date`` (changes dated that day included)."""
@@ -298,7 +279,8 @@ def _share_problem(shares: dict[str, float] | None, doc: YamlDocument,
 
 
 def resolve_plan(plan: PlanSpec, population_zones: Sequence[str],
-                 doc: YamlDocument, start_date: dt.date | None = None
+                 doc: YamlDocument, start_date: dt.date | None = None, *,
+                 shares_required: bool = True
                  ) -> tuple[PlanArrays | None, list[Problem]]:
     """Check the plan against the population's zones and turn it into arrays.
 
@@ -312,6 +294,10 @@ def resolve_plan(plan: PlanSpec, population_zones: Sequence[str],
     start_date : datetime.date, optional
         ``simulation.start_date``: observations of the starting state must refer to it or an
         earlier day, and cannot count more residents than the beds in force then.
+    shares_required : bool
+        Whether zones need ``share_of_elderly`` (a scenario with a population but without
+        zones in it); without a population they may all be left out (the applicants' zones
+        then come from ``simulation.arrivals.zone_shares``).
 
     Returns
     -------
@@ -346,10 +332,15 @@ def resolve_plan(plan: PlanSpec, population_zones: Sequence[str],
             zones = tuple(population_zones)
         else:
             missing = [i for i, zone in enumerate(plan.zones) if zone.share_of_elderly is None]
+            if not shares_required and len(missing) == len(plan.zones):
+                missing = []  # no shares at all: the applicants' zone shares are given instead
+            elif not shares_required and missing:
+                at((*loc, "zones"), "give share_of_elderly for every zone or for none")
+                missing = []
             for index in missing:
                 at((*loc, "zones", index), "share_of_elderly is required (the base population "
                    "has no zones to take it from)")
-            if not missing:
+            if all(zone.share_of_elderly is not None for zone in plan.zones):
                 shares = np.array([zone.share_of_elderly for zone in plan.zones], dtype=float)
                 if abs(shares.sum() - 1.0) > 0.005:
                     at((*loc, "zones"), f"share_of_elderly sums to {shares.sum():.3f}; "
@@ -424,15 +415,19 @@ def resolve_plan(plan: PlanSpec, population_zones: Sequence[str],
             if target >= 0:
                 running[home, target] += beds
     beds_at_start = None
+    home_beds_at_start = np.array(capacity, dtype=np.int64).reshape(-1, 3)
+    for when, _index, home, source, target, beds in changes:
+        if start_date is not None and when <= start_date:
+            if source >= 0:
+                home_beds_at_start[home, source] -= beds
+            if target >= 0:
+                home_beds_at_start[home, target] += beds
     if names and start_date is not None:
-        beds_at_start = np.array(capacity, dtype=np.int64).sum(axis=0)
-        for when, _index, _home, source, target, beds in changes:
-            if when <= start_date:
-                if source >= 0:
-                    beds_at_start[source] -= beds
-                if target >= 0:
-                    beds_at_start[target] += beds
+        beds_at_start = home_beds_at_start.sum(axis=0)
     problems += _starting_state_problems(state, start_date, beds_at_start, doc)
+    census, census_problems = _census_residents(state, groups, names, home_beds_at_start,
+                                                start_date, doc)
+    problems += census_problems
     if problems:
         return None, problems
     return PlanArrays(
@@ -443,7 +438,52 @@ def resolve_plan(plan: PlanSpec, population_zones: Sequence[str],
         initial_capacity=np.asarray(capacity, dtype=np.int64).reshape(-1, 3),
         capacity_changes=tuple((when, home, source, target, beds)
                                for when, _index, home, source, target, beds in changes),
+        census_residents=census,
     ), []
+
+
+def _census_residents(state: StartingStateSpec, groups: Mapping[str, list[int]],
+                      names: Sequence[str], beds_at_start: np.ndarray,
+                      start_date: dt.date | None, doc: YamlDocument
+                      ) -> tuple[np.ndarray | None, list[Problem]]:
+    """Residents by home and bed type from ``starting_state.census``, checked against the
+    homes' beds in force at the start; located problems."""
+    if state.census is None:
+        return None, []
+    problems: list[Problem] = []
+    loc: tuple[str | int, ...] = ("plan", "starting_state", "census")
+    residents = np.zeros((len(names), 3), dtype=np.int64)
+    seen: dict[str, int] = {}
+    when = f" in force on {start_date}" if start_date is not None else ""
+    for index, entry in enumerate(state.census):
+        where = (*loc, index)
+        if entry.home not in groups:
+            path = (*where, "home")
+            problems.append(doc.problem(path, format_path(path), (
+                f"home {entry.home!r} is not among plan.care_homes"
+                f"{did_you_mean(entry.home, groups)}; homes: {', '.join(groups)}")))
+            continue
+        if entry.home in seen:
+            path = (*where, "home")
+            problems.append(doc.problem(path, format_path(path), (
+                f"home {entry.home!r} is listed twice (census[{seen[entry.home]}] too); list "
+                "each home once")))
+            continue
+        seen[entry.home] = index
+        counts = entry.as_array()
+        for home in groups[entry.home]:
+            residents[home] = counts
+        home = groups[entry.home][0]
+        for t, name in enumerate(BED_TYPE_NAMES):
+            if counts[t] > beds_at_start[home, t]:
+                path = (*where, name)
+                copies = len(groups[entry.home])
+                homes = (f"each of the {copies} homes {entry.home!r} has" if copies > 1
+                         else f"home {entry.home!r} has")
+                problems.append(doc.problem(path, format_path(path), (
+                    f"{counts[t]} residents in {name} beds but {homes} "
+                    f"{beds_at_start[home, t]} {name} beds{when}")))
+    return (None, problems) if problems else (residents, [])
 
 
 def _starting_state_problems(state: StartingStateSpec, start_date: dt.date | None,
@@ -458,10 +498,19 @@ def _starting_state_problems(state: StartingStateSpec, start_date: dt.date | Non
         problems.append(doc.problem(location, format_path(location), message))
 
     observed = state.observed
+    if state.census is not None:
+        others = [name for name in ("occupancy", "observed") if getattr(state, name) is not None]
+        if others:
+            location = (*loc, "census")
+            problems.append(doc.problem(location, format_path(location), (
+                "the census states the residents at the start: give it without "
+                f"{' and '.join(others)} (remove {' and '.join(others)} or the census)"),
+                key=True))
     if observed is None:
-        if state.occupancy is None:
-            at(loc, "give `occupancy` (share of beds occupied at the start) or `observed` "
-               "(residents counted up to the start, with their source)")
+        if state.occupancy is None and state.census is None:
+            at(loc, "give `occupancy` (share of beds occupied at the start), `census` "
+               "(residents by home and bed type) or `observed` (residents counted up to the "
+               "start, with their source)")
         return problems
     residents = observed.residents
     where = (*loc, "observed", "residents")

@@ -56,7 +56,7 @@ def pooled_queue_check(years: np.ndarray, arrival_rate_per_day: np.ndarray,
         Per year: ``offered_load_beds`` (beds that would be in use if nobody waited),
         ``beds_needed_p95`` (M/M/∞ 95th percentile of that: beds to admit at once 95 % of the
         time), ``erlang_b_blocking`` (share finding every bed full), and when the load is below
-        the beds ``prob_wait``, ``mean_wait_days`` and ``share_admitted_within_threshold``
+        the beds ``prob_wait``, ``mean_wait_days`` and ``share_served_within_threshold``
         (Erlang C); ``nan`` when the pool is overloaded (waits grow without bound).
     """
     rows = []
@@ -69,11 +69,11 @@ def pooled_queue_check(years: np.ndarray, arrival_rate_per_day: np.ndarray,
                "beds_needed_p95": mminf_occupancy_quantile(load, 0.95) if load > 0 else 0,
                "erlang_b_blocking": float(erlang_b(servers, load)) if servers > 0 else 1.0,
                "prob_wait": math.nan, "mean_wait_days": math.nan,
-               "share_admitted_within_threshold": math.nan}
+               "share_served_within_threshold": math.nan}
         if 0 < load < servers:
             queue = mmc_wait(servers, float(rate), 1.0 / float(stay))
             row.update(prob_wait=queue.prob_wait, mean_wait_days=queue.mean_wait,
-                       share_admitted_within_threshold=1.0 - float(
+                       share_served_within_threshold=1.0 - float(
                            queue.wait_tail(threshold_days)))
         rows.append(row)
     return pd.DataFrame(rows)
@@ -97,21 +97,21 @@ def _mmc_figures(rate: float, stay: float, servers: int, threshold_days: float) 
                "stable": bool(load < servers or rate == 0.0),
                "erlang_b_blocking": float(erlang_b(servers, load)) if servers > 0 else 1.0,
                "prob_wait": math.nan, "mean_wait_days": math.nan,
-               "share_admitted_within_threshold": math.nan}
+               "share_served_within_threshold": math.nan}
     if servers > 0 and load < servers:
         queue = mmc_wait(servers, rate, 1.0 / stay if rate > 0.0 else 1.0)
         figures.update(prob_wait=queue.prob_wait, mean_wait_days=queue.mean_wait,
-                       share_admitted_within_threshold=1.0 - float(
+                       share_served_within_threshold=1.0 - float(
                            queue.wait_tail(threshold_days)))
     return figures
 
 
 def _limits(figures: dict) -> tuple[float, float, float]:
-    """``prob_wait``, ``mean_wait_days``, ``share_admitted_within_threshold``, with an
+    """``prob_wait``, ``mean_wait_days``, ``share_served_within_threshold``, with an
     overloaded pool at its limits as the load reaches the beds: 1, ``inf`` and 0."""
     if figures["stable"]:
         return (figures["prob_wait"], figures["mean_wait_days"],
-                figures["share_admitted_within_threshold"])
+                figures["share_served_within_threshold"])
     return 1.0, math.inf, 0.0
 
 
@@ -183,14 +183,14 @@ def pool_queue_check(years: ArrayLike, pools: pd.DataFrame | Mapping[str, ArrayL
         - ``erlang_b_blocking``: share of applicants finding every bed of their pool full
           (Erlang B, any load) [-];
         - ``prob_wait`` (Erlang C), ``mean_wait_days`` ``C / (cμ - λ)`` [day] and
-          ``share_admitted_within_threshold`` ``1 - C e^{-(cμ - λ) T}`` [-]: ``nan`` for an
+          ``share_served_within_threshold`` ``1 - C e^{-(cμ - λ) T}`` [-]: ``nan`` for an
           unstable pool, as in :func:`pooled_queue_check`;
         - on combined rows the applicant-weighted (``λᵢ``) means of those four, an unstable
           pool counting at its limits as the load reaches the beds (prob_wait 1,
           mean_wait ``inf``, share 0: in steady state its waits grow without bound), and
           ``unstable_arrival_share`` (share of applicants in unstable pools [-]);
         - on combined rows ``pooled_erlang_b_blocking``, ``pooled_prob_wait``,
-          ``pooled_mean_wait_days`` and ``pooled_share_admitted_within_threshold``: the same
+          ``pooled_mean_wait_days`` and ``pooled_share_served_within_threshold``: the same
           figures for one M/M/c of all the kind's beds, total applicants and the weighted mean
           stay (unstable at its limits likewise). ``nan`` on pool rows.
 
@@ -200,7 +200,7 @@ def pool_queue_check(years: ArrayLike, pools: pd.DataFrame | Mapping[str, ArrayL
     -----
     For pools with the same mean stay, pooling can only help: a pooled M/M/c at the same
     utilisation has a lower probability of waiting and a lower mean wait (the economy of scale
-    of Erlang C; Smith & Whitt 1981), so the combined ``share_admitted_within_threshold`` is at
+    of Erlang C; Smith & Whitt 1981), so the combined ``share_served_within_threshold`` is at
     most the pooled one and the combined ``prob_wait`` at least the pooled one. With very
     different stays between pools this is no longer guaranteed.
 
@@ -244,9 +244,9 @@ def pool_queue_check(years: ArrayLike, pools: pd.DataFrame | Mapping[str, ArrayL
     frame = pd.DataFrame(rows)
     columns = ["year", "kind", "pool", "is_combined", "arrival_rate_per_day", "mean_stay_days",
                "beds", "offered_load_beds", "utilisation", "stable", "erlang_b_blocking",
-               "prob_wait", "mean_wait_days", "share_admitted_within_threshold",
+               "prob_wait", "mean_wait_days", "share_served_within_threshold",
                "unstable_arrival_share", "pooled_erlang_b_blocking", "pooled_prob_wait",
-               "pooled_mean_wait_days", "pooled_share_admitted_within_threshold"]
+               "pooled_mean_wait_days", "pooled_share_served_within_threshold"]
     return frame.reindex(columns=columns)
 
 
@@ -258,7 +258,7 @@ def _combined_row(year: object, kind: object, rate: float, load: float, servers:
            "utilisation": load / servers if servers > 0 else math.nan,
            "stable": unstable_rate == 0.0}
     names = ("erlang_b_blocking", "prob_wait", "mean_wait_days",
-             "share_admitted_within_threshold")
+             "share_served_within_threshold")
     if rate <= 0.0:
         row.update({"mean_stay_days": math.nan, "unstable_arrival_share": math.nan,
                     **dict.fromkeys(names, math.nan),
@@ -345,7 +345,7 @@ def explain_differences(simulated: pd.DataFrame, pooled: pd.DataFrame, *,
         Columns ``year``, ``mean``, ``ci_low``, ``ci_high``: the simulated share of applicants
         admitted within T [-] and its confidence interval, one row per year.
     pooled : pandas.DataFrame
-        Columns ``year`` and ``share_admitted_within_threshold`` [-], e.g. the output of
+        Columns ``year`` and ``share_served_within_threshold`` [-], e.g. the output of
         :func:`pooled_queue_check`; must cover every year of ``simulated``.
     pools : pandas.DataFrame, optional
         Output of :func:`pool_queue_check`; its ``combined`` rows give the share per kind.
@@ -368,14 +368,14 @@ def explain_differences(simulated: pd.DataFrame, pooled: pd.DataFrame, *,
         (labels of material effects pushing the other way, ``""`` if none).
     """
     sim = _by_year(simulated, ("mean", "ci_low", "ci_high"), "simulated")
-    ref = _by_year(pooled, ("share_admitted_within_threshold",), "pooled")
+    ref = _by_year(pooled, ("share_served_within_threshold",), "pooled")
     if sim is None or ref is None:
         raise ValueError("simulated and pooled are required")
     occ = _by_year(occupancy, ("stationary_load_beds", "lag_beds",
                                "starting_census_effect_beds"), "occupancy")
     combined = None
     if pools is not None:
-        missing = [c for c in ("year", "kind", "is_combined", "share_admitted_within_threshold")
+        missing = [c for c in ("year", "kind", "is_combined", "share_served_within_threshold")
                    if c not in pools.columns]
         if missing:
             raise ValueError(f"pools lacks the columns {missing} (pass pool_queue_check's output)")
@@ -388,7 +388,7 @@ def explain_differences(simulated: pd.DataFrame, pooled: pd.DataFrame, *,
     rows = []
     for year, row in sim.iterrows():
         mean, low, high = float(row["mean"]), float(row["ci_low"]), float(row["ci_high"])
-        share = float(ref.at[year, "share_admitted_within_threshold"])
+        share = float(ref.at[year, "share_served_within_threshold"])
         out = {"year": year, "simulated_share": mean, "ci_low": low, "ci_high": high,
                "pooled_share": share, "disagrees": False, "causes": (), "label": "",
                "counter_effects": ""}
@@ -427,7 +427,7 @@ def _effects(year: object, share: float, half_width: float, combined: pd.DataFra
     if combined is not None:
         for entry in combined.loc[combined["year"] == year].itertuples(index=False):
             kinds.add(entry.kind)
-            separate = float(entry.share_admitted_within_threshold)
+            separate = float(entry.share_served_within_threshold)
             if math.isnan(separate) or abs(separate - share) <= half_width:
                 continue
             name = _KIND_NAMES.get(str(entry.kind), str(entry.kind))

@@ -102,15 +102,23 @@ _TEXT: dict[str, dict[str, str]] = {
     "cross_check": {"en": "Cross-check against queueing theory",
                     "zh": "与排队论计算的对照"},
     "cross_check_note": {
-        "en": "The analytic columns treat all beds as one pooled M/M/c system in steady state "
-              "(Poisson applications, exponential stays, no bed types, zones or starting "
-              "state). Pooling makes them optimistic: a floor on waits. The simulation is the "
-              "answer; the cross-check says whether its order of magnitude is right. "
+        "en": "The M/M/c columns treat all beds as one pooled system in steady state (Poisson "
+              "applications, exponential stays, no bed types, zones or starting state): "
+              "optimistic, a floor on waits. Beside them, the same with every zone (or home) "
+              "a separate pool fed by its own applicants (no one placed elsewhere: pessimistic "
+              "where applicants may go to other zones), and the exact mean occupancy of the "
+              "year's applicants with growing or falling demand and the starting residents "
+              "(M(t)/M/∞: exact for exponential stays). The last column names the structural "
+              "cause when the simulated share served within T and the pooled figure disagree "
+              "(analytic_cross_check.csv has the figures). The simulation is the answer. "
               "'overloaded' means the offered load exceeds the beds, so steady-state waits grow "
               "without bound.",
-        "zh": "理论列把全部床位视为一个稳态的M/M/c共享床位池（泊松申请、指数分布入住时长，不区分"
-              "床位类型、街镇和初始状态）。共享池使结果偏乐观，是等待时间的下限。模拟结果才是"
-              "答案，对照用来检验其数量级是否合理。“过载”表示提供负荷超过床位数，稳态等待时间无限增长。"},
+        "zh": "M/M/c列把全部床位视为一个稳态的共享床位池（泊松申请、指数分布入住时长，不区分床位"
+              "类型、街镇和初始状态），结果偏乐观，是等待时间的下限。旁列为每个街镇（或机构）各自"
+              "成池、只接收本池申请人时的结果（偏悲观），以及考虑需求增减和初始在院人数的瞬态平均"
+              "在住床位（M(t)/M/∞，指数分布入住时长时精确）。最后一列说明模拟的T天内入住比例与"
+              "共享池结果不一致时的结构原因（数值见analytic_cross_check.csv）。模拟结果才是答案。"
+              "“过载”表示提供负荷超过床位数，稳态等待时间无限增长。"},
     "metadata": {"en": "Run", "zh": "运行信息"},
     "target": {"en": "Target", "zh": "目标"},
     "year": {"en": "Year", "zh": "年份"},
@@ -133,6 +141,12 @@ _TEXT: dict[str, dict[str, str]] = {
     "wait_mmc": {"en": "Mean wait [days], M/M/c", "zh": "平均等待（天，M/M/c）"},
     "within_sim": {"en": "Admitted within T, simulated", "zh": "T天内入住（模拟）"},
     "within_mmc": {"en": "Admitted within T, M/M/c", "zh": "T天内入住（M/M/c）"},
+    "within_pools": {"en": "Admitted within T, separate pools (M/M/c each)",
+                     "zh": "T天内入住（各自床位池，分别M/M/c）"},
+    "transient_occupied": {"en": "Occupied beds, transient M(t)/M/∞",
+                           "zh": "在住床位（瞬态M(t)/M/∞）"},
+    "causes": {"en": "What explains a gap", "zh": "差异的结构原因"},
+    "agrees": {"en": "agrees", "zh": "一致"},
     "overloaded": {"en": "overloaded", "zh": "过载"},
     "no_cross_check": {"en": "No cross-check table in this run.", "zh": "本次运行没有对照表。"},
     "eligibility": {"en": "The other rule for nursing-type beds",
@@ -210,8 +224,10 @@ _TEXT: dict[str, dict[str, str]] = {
     "yes": {"en": "yes", "zh": "是"},
     "days": {"en": "days", "zh": "天"},
     "fifo": {"en": "first come, first served", "zh": "先到先得"},
-    "priority": {"en": "priority (care need, low income, 80+)",
-                 "zh": "优先（按照护需求、特困、80岁以上）"},
+    "priority": {"en": "priority ({order})", "zh": "优先（按{order}）"},
+    "care_need": {"en": "care need", "zh": "照护需求"},
+    "low_income": {"en": "low income", "zh": "特困"},
+    "age_80plus": {"en": "80+", "zh": "80岁以上"},
     "longest_wait": {"en": "longest wait first", "zh": "等待最久者优先"},
     "no": {"en": "no", "zh": "否"},
     # KPI groups
@@ -232,7 +248,14 @@ _METRIC_NAMES: dict[str, dict[str, str]] = {
     "wait_p50_days": {"en": "Median wait", "zh": "等待中位数"},
     "wait_p90_days": {"en": "90th percentile wait", "zh": "等待第90百分位"},
     "wait_p95_days": {"en": "95th percentile wait", "zh": "等待第95百分位"},
-    "share_admitted_within_threshold": {"en": "Admitted within T", "zh": "T天内入住比例"},
+    "share_served_within_threshold": {"en": "Applicants served within T",
+                                      "zh": "T天内入住比例（全部申请人）"},
+    "share_of_admissions_within_threshold": {"en": "Admissions within T (admitted only)",
+                                             "zh": "T天内入住比例（仅已入住者）"},
+    "p_wait": {"en": "Applicants who wait", "zh": "需轮候的申请人比例"},
+    "abandoned_share": {"en": "Died or withdrew before a bed", "zh": "未入住即死亡或撤回比例"},
+    "blocked_share": {"en": "Turned away (list full)", "zh": "因轮候名额已满被拒比例"},
+    "still_waiting_share": {"en": "Still waiting at the end", "zh": "模拟结束时仍在轮候比例"},
     "deaths_while_waiting": {"en": "Died while waiting", "zh": "轮候期间死亡"},
     "withdrawals": {"en": "Withdrew", "zh": "撤回申请"},
     "blocked": {"en": "Turned away", "zh": "被拒"},
@@ -263,7 +286,9 @@ _METRIC_NAMES: dict[str, dict[str, str]] = {
 
 _ORDER = (
     "applicants", "admissions", "waiting_list_mean", "waiting_list_year_end", "wait_mean_days",
-    "wait_p50_days", "wait_p90_days", "wait_p95_days", "share_admitted_within_threshold",
+    "wait_p50_days", "wait_p90_days", "wait_p95_days", "share_served_within_threshold",
+    "p_wait", "abandoned_share", "blocked_share", "still_waiting_share",
+    "share_of_admissions_within_threshold",
     "deaths_while_waiting", "withdrawals", "blocked", "beds", "nursing_share",
     "beds_per_1000_60plus", "occupied_beds", "occupancy", "dependent_in_general_beds",
     "residents_year_end", "deaths_in_care", "discharges", "transfers", "pop_60plus",
@@ -274,8 +299,8 @@ _ORDER = (
 
 _GROUPS = (
     ("group_demand", ("applicants", "admissions")),
-    ("group_waiting", ("waiting_list", "wait_", "share_admitted", "deaths_while_waiting",
-                       "withdrawals", "blocked")),
+    ("group_waiting", ("waiting_list", "wait_", "share_", "p_wait", "abandoned_share",
+                       "still_waiting", "deaths_while_waiting", "withdrawals", "blocked")),
     ("group_beds", ("beds", "occupied_beds", "occupancy", "nursing_share",
                     "dependent_in_general_beds")),
     ("group_residents", ("deaths_in_care", "discharges", "transfers", "residents", "pop_")),
@@ -409,6 +434,11 @@ def _summary_rows(summary: dict[str, Any], metadata: dict[str, Any], kpis: pd.Da
                 value = format_number(value, "fraction")
             elif key == "admitted_within_days":
                 value = f"{float(value):g} {_t('days', lang)}"
+            elif key == "waiting_discipline" and value == "priority":
+                order = summary.get("priority_order") or ("care_need", "low_income",
+                                                          "age_80plus")
+                value = _t("priority", lang).format(order=("、" if lang == "zh" else ", ").join(
+                    _t(criterion, lang) for criterion in order))
             elif key == "waiting_discipline" and value in _TEXT:
                 value = _t(value, lang)
             rows.append((_t(key, lang), str(value)))
@@ -566,7 +596,8 @@ def _sum_over_types(per_replication: pd.DataFrame | None, kpis: pd.DataFrame,
 
 def _cross_check_rows(kpis: pd.DataFrame, check: pd.DataFrame | None,
                       per_replication: pd.DataFrame | None,
-                      lang: str) -> list[dict[str, _Value]]:
+                      lang: str, pools: pd.DataFrame | None = None
+                      ) -> list[dict[str, _Value]]:
     """The cross-check's rows by year, keyed by the column's label key (``beds_plan``, ...)."""
     if check is None or check.empty:
         return []
@@ -595,8 +626,8 @@ def _cross_check_rows(kpis: pd.DataFrame, check: pd.DataFrame | None,
                                   if beds > 0 else _MISSING)
         for simulated, analytic, metric, column, unit in (
                 ("wait_sim", "wait_mmc", "wait_mean_days", "mean_wait_days", "days"),
-                ("within_sim", "within_mmc", "share_admitted_within_threshold",
-                 "share_admitted_within_threshold", "fraction")):
+                ("within_sim", "within_mmc", "share_served_within_threshold",
+                 "share_served_within_threshold", "fraction")):
             frame = by_metric.get(metric)
             cells[simulated] = _MISSING
             if frame is not None and year in frame.index:
@@ -606,8 +637,45 @@ def _cross_check_rows(kpis: pd.DataFrame, check: pd.DataFrame | None,
             value = float(row.get(column, nan))
             cells[analytic] = (overloaded if is_overloaded or not math.isfinite(value) else
                                _Value(format_number(value, unit)))
+        cells["transient_occupied"] = _Value(format_number(
+            row.get("transient_mean_beds", nan)))
+        cells["within_pools"] = _pools_share(pools, year)
+        cells["causes"] = _causes_text(row, lang)
         rows.append(cells)
     return rows
+
+
+_CAUSE_NAMES: dict[str, dict[str, str]] = {
+    "fragmentation:zone": {"en": "zones (separate pools)", "zh": "街镇分割（各自床位池）"},
+    "fragmentation:home": {"en": "homes (separate pools)", "zh": "机构分割（各自床位池）"},
+    "fragmentation:bed_type": {"en": "bed types (separate pools)", "zh": "床位类型分割"},
+    "bed_types": {"en": "bed types (eligibility restrictions)", "zh": "床位类型准入限制"},
+    "lag": {"en": "occupancy lags changing demand", "zh": "入住滞后于需求变化"},
+    "starting_census": {"en": "starting residents", "zh": "初始在院人数"},
+}
+"""Short names of the structural causes of :func:`carefacility.runner.structure_check.
+explain_run` (the English sentence with figures is in the CSV)."""
+
+
+def _causes_text(row: pd.Series, lang: str) -> _Value:
+    keys = str(row.get("structural_cause_keys", "") or "")
+    if not keys or keys == "nan":
+        label = str(row.get("structural_causes", "") or "")
+        if label.startswith("agrees"):
+            return _Value(_t("agrees", lang))
+        return _MISSING
+    return _Value("; ".join(_CAUSE_NAMES.get(key, {}).get(lang, key)
+                            for key in keys.split(";")))
+
+
+def _pools_share(pools: pd.DataFrame | None, year: int) -> _Value:
+    """The share served within T if every zone (or home) were a separate M/M/c pool: the
+    worst of the kinds' applicant-weighted figures."""
+    if pools is None or pools.empty:
+        return _MISSING
+    rows = pools[(pools["year"] == year) & pools["is_combined"]]
+    values = rows["share_served_within_threshold"].dropna()
+    return _Value(format_number(float(values.min()), "fraction")) if len(values) else _MISSING
 
 
 _OBSERVED_NAMES: dict[str, dict[str, str]] = {
@@ -632,7 +700,7 @@ def _signed(number: float, percent: bool = False) -> str:
 
 
 _ELIGIBILITY_METRICS = ("waiting_list_year_end", "occupancy.nursing", "occupancy.general",
-                        "share_admitted_within_threshold")
+                        "share_served_within_threshold")
 """The figures of ``eligibility_alternative`` shown in the report, in this order."""
 
 
@@ -790,7 +858,8 @@ def _context(tables: dict[str, pd.DataFrame], metadata: dict[str, Any], *, title
         "caption_stop": "。" if lang == "zh" else ". ",
         "kpi_tables": _kpi_tables(kpis, lang),
         "cross_check": _cross_check_rows(kpis, tables.get("analytic_cross_check"),
-                                         tables.get("kpis_by_replication"), lang),
+                                         tables.get("kpis_by_replication"), lang,
+                                         tables.get("cross_check_pools")),
         "eligibility": eligibility,
         "eligibility_rules": rules,
         "backtest": backtest,

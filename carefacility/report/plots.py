@@ -82,9 +82,11 @@ _LABELS: dict[str, dict[str, str]] = {
     "p50": {"en": "Median", "zh": "中位数"},
     "p90": {"en": "90th percentile", "zh": "第90百分位"},
     "p95": {"en": "95th percentile", "zh": "第95百分位"},
-    "admitted_within": {"en": "Admitted within {days} days [%]", "zh": "{days}天内入住的比例（%）"},
-    "admitted_within_title": {"en": "Share admitted within {days} days (mean, 95 % CI)",
-                              "zh": "{days}天内入住的比例（均值，95%置信区间）"},
+    "admitted_within": {"en": "Applicants admitted within {days} days [%]",
+                        "zh": "{days}天内入住的申请人比例（%）"},
+    "admitted_within_title": {"en": "Share of all applicants admitted within {days} days "
+                                    "(mean, 95 % CI)",
+                              "zh": "全部申请人中{days}天内入住的比例（均值，95%置信区间）"},
     "admitted_share": {"en": "Admitted in time [%]", "zh": "及时入住的比例（%）"},
     "simulated": {"en": "Simulated (mean, 95 % CI)", "zh": "模拟（均值，95%置信区间）"},
     "occupancy": {"en": "Occupancy [%]", "zh": "入住率（%）"},
@@ -504,11 +506,11 @@ def waiting_times(kpis: pd.DataFrame, *, quantiles: tuple[str, ...] = ("p50", "p
 
 
 def threshold_days(kpis: pd.DataFrame) -> float | None:
-    """T of "admitted within T days", read from the unit of ``share_admitted_within_threshold``.
+    """T of "admitted within T days", read from the unit of ``share_served_within_threshold``.
 
     Returns ``None`` when the KPI or its unit does not say.
     """
-    rows = kpis[kpis["metric"] == "share_admitted_within_threshold"]
+    rows = kpis[kpis["metric"] == "share_served_within_threshold"]
     if rows.empty or "unit" not in rows:
         return None
     found = re.search(r"threshold\s+([0-9.]+)\s*days", str(rows["unit"].iloc[0]))
@@ -518,12 +520,13 @@ def threshold_days(kpis: pd.DataFrame) -> float | None:
 def admitted_within_threshold(kpis: pd.DataFrame, *, days: float | None = None,
                               target: float | None = None, ax: Axes | None = None,
                               lang: Lang = "en", title: str | None = None) -> Axes:
-    """Share of each year's admissions that waited at most T days, with its 95 % CI.
+    """Share of each year's applicants admitted within T days, with its 95 % CI (those who
+    died, withdrew or were turned away count as not admitted in time).
 
     Parameters
     ----------
     kpis : pandas.DataFrame
-        Long KPI table with ``share_admitted_within_threshold`` [fraction].
+        Long KPI table with ``share_served_within_threshold`` [fraction].
     days : float, optional
         T [days]; by default read from the KPI's unit.
     target : float, optional
@@ -538,7 +541,7 @@ def admitted_within_threshold(kpis: pd.DataFrame, *, days: float | None = None,
     """
     ax = _axes(ax)
     days = days if days is not None else threshold_days(kpis)
-    frame = _kpi(kpis, "share_admitted_within_threshold")
+    frame = _kpi(kpis, "share_served_within_threshold")
     if _has_values(frame):
         _line_with_band(ax, frame, colour="#3b6ea8", text=label("simulated", lang),
                         scale=100.0)

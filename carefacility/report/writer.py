@@ -110,10 +110,10 @@ def scenario_summary(scenario: Scenario) -> dict[str, Any]:
     Returns
     -------
     dict
-        JSON-serialisable; keys ``name, description, basis, base_date, horizon_year,
-        report_date`` and, with a plan, ``zones, homes, beds_start`` (``{date, general, nursing,
-        dementia}`` [beds]), ``beds_end`` (``{year, ...}``: the last simulated year's end),
-        ``waiting_discipline, admitted_within_days,
+        JSON-serialisable; keys ``name, description``, with a population ``basis, base_date,
+        horizon_year, report_date`` and, with a plan, ``zones, homes, beds_start``
+        (``{date, general, nursing, dementia}`` [beds]), ``beds_end`` (``{year, ...}``: the
+        last simulated year's end), ``waiting_discipline, admitted_within_days,
         starting_occupancy, waiting_list_persons, overflow_to_general``.
     """
     spec = scenario.spec
@@ -121,11 +121,14 @@ def scenario_summary(scenario: Scenario) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "name": spec.name,
         "description": " ".join(spec.description.split()),
-        "basis": population.basis,
-        "base_date": population.base_date.isoformat(),
-        "horizon_year": population.horizon_year,
-        "report_date": population.report_date,
     }
+    if population is not None:
+        summary |= {
+            "basis": population.basis,
+            "base_date": population.base_date.isoformat(),
+            "horizon_year": population.horizon_year,
+            "report_date": population.report_date,
+        }
     plan, simulation = scenario.plan, spec.simulation
     if plan is not None:
         summary["zones"] = list(plan.zones)
@@ -139,6 +142,9 @@ def scenario_summary(scenario: Scenario) -> dict[str, Any]:
             beds = plan.capacity_at(day).sum(axis=0)
             summary[key] = when | {t: int(b) for t, b in zip(plots.BED_TYPES, beds, strict=True)}
         summary["waiting_discipline"] = simulation.waiting_discipline
+        if simulation.waiting_discipline == "priority":
+            summary["priority_order"] = list(simulation.priority_order or
+                                             ("care_need", "low_income", "age_80plus"))
         summary["admitted_within_days"] = simulation.admitted_within_days
         summary["overflow_to_general"] = simulation.overflow_to_general
         if spec.plan is not None:
@@ -366,8 +372,8 @@ def _draw_charts(tables: dict[str, pd.DataFrame], *, title: str, lang: plots.Lan
             kpis, tables.get("analytic_cross_check"), lang=lang)))
     if any(m.startswith("wait_p") for m in metrics):
         charts.append(("waiting_times", plots.waiting_times(kpis, lang=lang)))
-    if "share_admitted_within_threshold" in metrics:
-        target, _ = _target_of(scorecard, "share_admitted_within_threshold")
+    if "share_served_within_threshold" in metrics:
+        target, _ = _target_of(scorecard, "share_served_within_threshold")
         charts.append(("admitted_within_threshold",
                        plots.admitted_within_threshold(kpis, target=target, lang=lang)))
     if any(m.startswith("occupancy.") for m in metrics):

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from carefacility.beds.plan import LEVEL_NAMES, StartingStateSpec
+from carefacility.beds.plan import StartingStateSpec
+from carefacility.beds.simulation_spec import LEVEL_NAMES
 from carefacility.need.calibration import (
     BaseYearFit,
     calibrated_need_spec,

@@ -42,7 +42,7 @@ __all__ = [
 
 ELIGIBILITY_METRICS: tuple[str, ...] = (
     "waiting_list_year_end", "occupancy.nursing", "occupied_beds.nursing", "occupancy.general",
-    "occupied_beds.general", "admissions", "wait_p95_days", "share_admitted_within_threshold",
+    "occupied_beds.general", "admissions", "wait_p95_days", "share_served_within_threshold",
 )
 """KPIs compared between the two rules (names as in ``kpis.csv``)."""
 

@@ -33,7 +33,7 @@ def default_workers() -> int:
 def run_replications(replicate: Replicate, prepared: Any, *, replications: int, seed: int,
                      executor: Executor = "processes", workers: int | None = None,
                      dask_address: str | None = None,
-                     order: list[int] | None = None) -> pd.DataFrame:
+                     order: list[int] | None = None, first: int = 0) -> pd.DataFrame:
     """Run ``replications`` independent replications and stack their results.
 
     Parameters
@@ -57,6 +57,10 @@ def run_replications(replicate: Replicate, prepared: Any, *, replications: int, 
     order : list of int, optional
         The order to run replications in (a permutation of ``range(replications)``); results
         never depend on it — tests use it to show that.
+    first : int
+        Index of the first replication (≥ 0): replications ``first .. first + replications - 1``
+        run, so more replications can be added to a run later with the same results as one
+        larger run (``carefacility run --until-decided``).
 
     Returns
     -------
@@ -67,9 +71,12 @@ def run_replications(replicate: Replicate, prepared: Any, *, replications: int, 
         raise ValueError(f"replications must be >= 1 (got {replications})")
     if seed < 0:
         raise ValueError(f"seed must be >= 0 (got {seed})")
+    if first < 0:
+        raise ValueError(f"first must be >= 0 (got {first})")
     indices = list(range(replications)) if order is None else list(order)
     if sorted(indices) != list(range(replications)):
         raise ValueError("order must be a permutation of range(replications)")
+    indices = [first + index for index in indices]
     workers = workers or default_workers()
     if executor == "serial" or (executor == "processes" and (workers == 1 or replications == 1)):
         frames = [replicate(prepared, seed, index) for index in indices]

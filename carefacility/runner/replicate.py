@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from carefacility.beds import simulate
-from carefacility.beds.plan import BED_TYPE_NAMES, LEVEL_NAMES
+from carefacility.beds import BedReplicationResult, simulate
+from carefacility.beds.plan import BED_TYPE_NAMES
+from carefacility.beds.simulation_spec import LEVEL_NAMES
 from carefacility.runner.prepare import PreparedRun
 from carefacility.runner.services import (
     metric_rows,
@@ -42,7 +43,7 @@ def replicate(prepared: PreparedRun, seed: int, replication: int) -> pd.DataFram
         metric_rows(years, "wait_p50_days", result.wait_p50_days, "days"),
         metric_rows(years, "wait_p90_days", result.wait_p90_days, "days"),
         metric_rows(years, "wait_p95_days", result.wait_p95_days, "days"),
-        metric_rows(years, "share_admitted_within_threshold",
+        metric_rows(years, "share_of_admissions_within_threshold",
                      result.share_admitted_within_threshold,
                      f"fraction of admissions (threshold {threshold:g} days)"),
         metric_rows(years, "deaths_while_waiting", result.deaths_while_waiting.sum(axis=1),
@@ -58,6 +59,19 @@ def replicate(prepared: PreparedRun, seed: int, replication: int) -> pd.DataFram
         metric_rows(years, "residents_year_end", result.occupied_at_year_end.sum(axis=1),
                      "persons"),
     ]
+    # what became of the year's applicants (by the year they applied in), over all of them
+    applied = result.arrivals.sum(axis=1).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for metric, count, unit in (
+            ("share_served_within_threshold", result.cohort_served_within_threshold,
+             f"fraction of applicants (threshold {threshold:g} days)"),
+            ("p_wait", result.cohort_waited, "fraction of applicants"),
+            ("abandoned_share", result.cohort_abandoned, "fraction of applicants"),
+            ("blocked_share", result.blocked, "fraction of applicants"),
+            ("still_waiting_share", result.cohort_still_waiting, "fraction of applicants"),
+        ):
+            share = np.where(applied > 0, count.sum(axis=1) / applied, np.nan)
+            rows.append(metric_rows(years, metric, share, unit))
     for t, bed_type in enumerate(BED_TYPE_NAMES):
         occupied = result.mean_occupied_beds[:, t]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -79,6 +93,8 @@ def replicate(prepared: PreparedRun, seed: int, replication: int) -> pd.DataFram
     for index, level in enumerate(LEVEL_NAMES):
         rows.append(metric_rows(years, f"applicants.{level}", result.arrivals[:, index],
                                  "persons per year"))
+        rows.append(metric_rows(years, f"wait_mean_days.{level}",
+                                _mean_wait_of_level(result, index), "days"))
     total_beds = prepared.capacity_year_end.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         rows += [
@@ -107,3 +123,14 @@ def replicate(prepared: PreparedRun, seed: int, replication: int) -> pd.DataFram
     return pd.concat(rows, ignore_index=True)
 
 
+
+
+def _mean_wait_of_level(result: BedReplicationResult, level: int) -> np.ndarray:
+    """Mean wait of the admissions of one care level in each year [days] (NaN without any)."""
+    chosen = result.admitted_level == level
+    years = result.admitted_year[chosen]
+    count = np.bincount(years, minlength=result.n_years)
+    total = np.bincount(years, weights=result.admitted_wait_days[chosen],
+                        minlength=result.n_years)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)

@@ -8,6 +8,11 @@ raises :class:`~carefacility.base.errors.ScenarioError` listing every problem at
 
 The population section is described here; the need, plan, targets and services sections are
 added by later modules of the same shape.
+
+A scenario whose ``simulation:`` gives both ``arrivals`` and ``stays`` needs no population (the
+textbook queues): it then has no population-based parts — no ``registered_population``, ``need``,
+``services``, ratio targets (``beds_per_1000_60plus``), observed starting state or back-test
+observations, each refused with a located message saying why.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ from pydantic import BaseModel, Field, ValidationError
 from carefacility.base.errors import Problem, ScenarioError, did_you_mean, format_path
 from carefacility.base.section import Section
 from carefacility.base.yaml_source import YamlDocument, read_yaml
-from carefacility.beds.plan import PlanArrays, PlanSpec, SimulationSpec, resolve_plan
+from carefacility.beds.plan import PlanArrays, PlanSpec, resolve_plan
+from carefacility.beds.simulation_spec import SimulationSpec, simulation_problems
 from carefacility.need.spec import (
     NeedSpec,
     default_need_spec,
@@ -52,6 +58,7 @@ from carefacility.targets.backtest import (
 from carefacility.targets.spec import TargetSpec, target_problems
 
 __all__ = [
+    "NO_POPULATION",
     "BasePopulationSpec",
     "FertilitySpec",
     "MigrationSpec",
@@ -64,12 +71,19 @@ __all__ = [
     "validate_scenario",
 ]
 
+NO_POPULATION = "none"
+"""``Scenario.demand_basis`` of a scenario without a population."""
+
+
 class ScenarioSpec(Section):
     """A whole scenario file."""
 
     name: str = Field(min_length=1, description="Short title shown on charts and reports.")
     description: str = Field("", description="Free text: place, sources, what the plan is.")
-    population: PopulationSpec
+    population: PopulationSpec | None = Field(
+        None, description="The population whose elders make the care need (projected by age "
+        "and sex). Required, except when simulation.arrivals and simulation.stays give the "
+        "demand and the lengths of stay directly.")
     registered_population: PopulationSpec | None = Field(
         None, description="Optional second population on the registered (户籍) basis, beside a "
         "resident `population:`: the same fields (basis: registered), projected the same way "
@@ -101,14 +115,15 @@ class Scenario:
         The file's content as validated models.
     file : pathlib.Path
         The scenario file.
-    population : PopulationInputs
+    population : PopulationInputs or None
         The population inputs of the ``population:`` section with every table read into arrays
-        (the primary population).
+        (the primary population); None for a scenario without a population (demand and stays
+        given in ``simulation.arrivals`` and ``simulation.stays``).
     """
 
     spec: ScenarioSpec
     file: Path
-    population: PopulationInputs
+    population: PopulationInputs | None
     plan: PlanArrays | None = None
     need: NeedSpec | None = None
     """The need section with its CSV tables read inline (the defaults when omitted)."""
@@ -124,7 +139,10 @@ class Scenario:
 
     @property
     def populations(self) -> dict[str, PopulationInputs]:
-        """Every population by basis, the primary (``population:``) first."""
+        """Every population by basis, the primary (``population:``) first; empty without a
+        population."""
+        if self.population is None:
+            return {}
         return {self.population.basis: self.population,
                 **{basis: inputs for basis, inputs in self.extra_populations.items()
                    if basis != self.population.basis}}
@@ -132,13 +150,16 @@ class Scenario:
     @property
     def demand_basis(self) -> str:
         """The basis whose elders make the demand for beds and services
-        (``population.demand_basis``; default resident when both bases are given)."""
+        (``population.demand_basis``; default resident when both bases are given); ``"none"``
+        without a population."""
+        if self.spec.population is None:
+            return NO_POPULATION
         return default_demand_basis(list(self.populations), self.spec.population.demand_basis)
 
     @property
-    def demand_population(self) -> PopulationInputs:
-        """The population of :attr:`demand_basis`."""
-        return self.populations[self.demand_basis]
+    def demand_population(self) -> PopulationInputs | None:
+        """The population of :attr:`demand_basis` (None without a population)."""
+        return self.populations.get(self.demand_basis)
 
 
 def _model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:
@@ -224,29 +245,42 @@ def validate_scenario(path: str | Path) -> tuple[Scenario | None, list[Problem]]
         problems.append(doc.problem((), "(document)",
                                     f"a scenario is a mapping of sections, got {given}"))
         return None, problems
+    problems += _missing_population(doc.data, doc)
+    if doc.data.get("population") is None:
+        problems += _without_population_problems(doc.data, doc)
+    base_dir = Path(path).resolve().parent
     try:
         spec = ScenarioSpec.model_validate(doc.data)
     except ValidationError as error:
-        base_dir = Path(path).resolve().parent
         table_problems = check_population_sections(doc.data, doc, base_dir)
-        return None, problems + _pydantic_problems(error, doc) + table_problems
-    base_dir = Path(path).resolve().parent
-    population, population_problems = resolve_population(spec.population, doc, base_dir)
-    problems.extend(population_problems)
-    extra_populations, basis_problems = _resolve_other_bases(spec, doc, base_dir)
-    problems.extend(basis_problems)
-    bases = _bases(spec)
-    demand_basis = default_demand_basis(bases, spec.population.demand_basis)
-    demand_population = (population if demand_basis == spec.population.basis
+        return None, _unique(problems + _pydantic_problems(error, doc) + table_problems
+                             + _plan_and_simulation_problems(doc, base_dir))
+    population = None
+    extra_populations: dict[str, PopulationInputs] = {}
+    bases: list[str] = []
+    if spec.population is not None:
+        population, population_problems = resolve_population(spec.population, doc, base_dir)
+        problems.extend(population_problems)
+        extra_populations, basis_problems = _resolve_other_bases(spec, doc, base_dir)
+        problems.extend(basis_problems)
+        bases = _bases(spec)
+    demand_basis = (default_demand_basis(bases, spec.population.demand_basis)
+                    if spec.population is not None else NO_POPULATION)
+    demand_population = (population if spec.population is not None
+                         and demand_basis == spec.population.basis
                          else extra_populations.get(demand_basis))
     plan = None
     if spec.plan is not None:
         zones = demand_population.zones if demand_population is not None else ("all",)
         plan, plan_problems = resolve_plan(spec.plan, zones, doc, start_date=(
-            spec.simulation.start_date if spec.simulation is not None else None))
+            spec.simulation.start_date if spec.simulation is not None else None),
+            shares_required=spec.population is not None)
         problems.extend(plan_problems)
+    if spec.simulation is not None:
+        problems.extend(simulation_problems(spec.simulation, spec.plan, plan, doc,
+                                            need_used=spec.population is not None))
     need = None
-    if spec.plan is not None or spec.need is not None:
+    if spec.population is not None and (spec.plan is not None or spec.need is not None):
         need, need_problems_found = _resolve_need(spec.need, doc, base_dir)
         problems.extend(need_problems_found)
     for key, section in _population_sections(spec):
@@ -268,7 +302,7 @@ def validate_scenario(path: str | Path) -> tuple[Scenario | None, list[Problem]]
                 f"{section.horizon_year} ends before the simulation's last year "
                 f"{last_year}; project the population at least that far"))
     communities = None
-    if spec.services is not None:
+    if spec.services is not None and spec.population is not None:
         if plan is None:
             problems.append(doc.problem(("services",), "services", "services are simulated "
                                         "with the plan: add `plan` and `simulation` sections",
@@ -289,32 +323,150 @@ def validate_scenario(path: str | Path) -> tuple[Scenario | None, list[Problem]]
                 services = {name for name, section in (("day_centre", spec.services.day_centres),
                                                        ("meal_point", spec.services.meal_points))
                             if section is not None}
-            for path, message in target_problems(spec.targets, bases, first,
-                                                 first + spec.simulation.years - 1, services):
-                location = ("targets", *path)
+            # without a population the basis is refused above; do not report it twice
+            target_bases = bases or ["resident", "registered"]
+            for target_path, message in target_problems(spec.targets, target_bases, first,
+                                                        first + spec.simulation.years - 1,
+                                                        services):
+                location = ("targets", *target_path)
                 problems.append(doc.problem(location, format_path(location), message))
-    if spec.observed:
+    if spec.observed and spec.population is not None:
         simulated = None
         if spec.plan is not None and spec.simulation is not None:
             first = spec.simulation.start_date.year
             simulated = (first, first + spec.simulation.years - 1)
-        bases = observation_bases(spec.population, getattr(spec, "registered_population", None))
-        for path, message in observation_problems(spec.observed, bases, simulated):
-            location = ("observed", *path)
+        observed_bases = observation_bases(spec.population,
+                                           getattr(spec, "registered_population", None))
+        for observed_path, message in observation_problems(spec.observed, observed_bases,
+                                                           simulated):
+            location = ("observed", *observed_path)
             problems.append(doc.problem(location, format_path(location), message))
     if (spec.plan is None) != (spec.simulation is None):
         present, missing = ("plan", "simulation") if spec.plan else ("simulation", "plan")
         problems.append(doc.problem((present,), missing, f"a scenario with a `{present}` "
                                     f"section needs a `{missing}` section too", key=True))
-    if problems or population is None:
+    if problems or (population is None and spec.population is not None):
         return None, problems
     return Scenario(spec=spec, file=Path(path), population=population, plan=plan,
                     need=need, communities=communities,
                     extra_populations=extra_populations), []
 
 
+def _missing_population(data: dict[str, Any], doc: YamlDocument) -> list[Problem]:
+    """The ``population`` section is required unless ``simulation`` gives both ``arrivals``
+    and ``stays`` (checked on the raw data, so it is reported with every other problem)."""
+    if data.get("population") is not None:
+        return []
+    simulation = data.get("simulation")
+    given = [key for key in ("arrivals", "stays")
+             if isinstance(simulation, dict) and simulation.get(key) is not None]
+    if len(given) == 2:
+        return []
+    lacking = " and ".join(key for key in ("arrivals", "stays") if key not in given)
+    return [doc.problem((), "population", "required field is missing (a scenario may leave "
+                        "it out only when simulation.arrivals and simulation.stays give the "
+                        f"demand and the lengths of stay; simulation.{lacking} "
+                        f"{'is' if ' and ' not in lacking else 'are'} not given)", key=True)]
+
+
+def _without_population_problems(data: dict[str, Any], doc: YamlDocument) -> list[Problem]:
+    """Everything a scenario without a population cannot have, each located with why
+    (checked on the raw data, so it is reported with every other problem)."""
+    problems: list[Problem] = []
+
+    def at(location: tuple[str | int, ...], message: str) -> None:
+        problems.append(doc.problem(location, format_path(location), message, key=True))
+
+    why = "the scenario has no population (demand from simulation.arrivals)"
+    if data.get("registered_population") is not None:
+        at(("registered_population",), f"a second population basis needs the first: {why}; "
+           "add `population:` or remove this section")
+    if data.get("need") is not None:
+        at(("need",), f"the care-need model turns a population into applicants and stays: "
+           f"{why} and simulation.stays; remove this section")
+    if data.get("services") is not None:
+        at(("services",), f"day-care and meal demand comes from the population's elders: "
+           f"{why}; add `population:` or remove this section")
+    targets = data.get("targets")
+    for index, target in enumerate(targets if isinstance(targets, list) else []):
+        if not isinstance(target, dict):
+            continue
+        metric = target.get("metric")
+        if isinstance(metric, str) and metric.startswith("beds_per_1000_60plus"):
+            at(("targets", index, "metric"), f"{metric} counts beds per 1,000 persons aged "
+               f"60+: {why}; add `population:` or judge an absolute figure (beds)")
+        elif target.get("basis") is not None:
+            at(("targets", index, "basis"), f"the basis says whose elders a ratio counts: "
+               f"{why}; remove basis")
+    observed = data.get("observed")
+    for index, _observation in enumerate(observed if isinstance(observed, list) else []):
+        at(("observed", index), f"observed figures are compared with the population "
+           f"projection: {why}; add `population:` or remove them")
+    plan = data.get("plan")
+    state = plan.get("starting_state") if isinstance(plan, dict) else None
+    if isinstance(state, dict) and state.get("observed") is not None:
+        at(("plan", "starting_state", "observed"), f"observed residents calibrate the "
+           f"care-need model: {why}; state the start with occupancy or census")
+    return problems
+
+
+def _plan_and_simulation_problems(doc: YamlDocument, base_dir: Path) -> list[Problem]:
+    """The cross-checks of ``plan`` and ``simulation`` when the file as a whole did not
+    validate: run on every part that is valid on its own, so that their problems are reported
+    together with the structural ones."""
+    data = doc.data
+    raw_simulation = data.get("simulation")
+    simulation: SimulationSpec | dict[str, Any] | None = None
+    if isinstance(raw_simulation, dict):
+        try:
+            simulation = SimulationSpec.model_validate(raw_simulation)
+        except ValidationError:
+            simulation = raw_simulation
+    plan = None
+    try:
+        plan = PlanSpec.model_validate(data.get("plan")) if data.get("plan") else None
+    except ValidationError:
+        plan = None
+    problems: list[Problem] = []
+    plan_arrays = None
+    zones = _population_zones(data, doc, base_dir)
+    if plan is not None and zones is not None:
+        start = simulation.start_date if isinstance(simulation, SimulationSpec) else None
+        plan_arrays, found = resolve_plan(plan, zones, doc, start_date=start,
+                                          shares_required=data.get("population") is not None)
+        problems.extend(found)
+    if simulation is not None:
+        problems.extend(simulation_problems(simulation, plan, plan_arrays, doc,
+                                            need_used=data.get("population") is not None))
+    return problems
+
+
+def _population_zones(data: dict[str, Any], doc: YamlDocument, base_dir: Path
+                      ) -> tuple[str, ...] | None:
+    """Zones of the demand population when it can be read on its own (``("all",)`` without a
+    population or without zones), None when it cannot."""
+    raw = data.get("population")
+    if raw is None:
+        return ("all",)
+    try:
+        population = PopulationSpec.model_validate(raw)
+    except ValidationError:
+        return None
+    if data.get("registered_population") is not None:
+        return None  # the demand basis may be the other one: not checked before it validates
+    inputs, _found = resolve_population(population, doc, base_dir)
+    return inputs.zones if inputs is not None else None
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """The problems without repeats, in their order."""
+    return list(dict.fromkeys(problems))
+
+
 def _population_sections(spec: ScenarioSpec) -> list[tuple[str, PopulationSpec]]:
     """``(key, section)`` of every population section the file has."""
+    if spec.population is None:
+        return []
     sections = [("population", spec.population)]
     if spec.registered_population is not None:
         sections.append(("registered_population", spec.registered_population))
@@ -322,7 +474,9 @@ def _population_sections(spec: ScenarioSpec) -> list[tuple[str, PopulationSpec]]
 
 
 def _bases(spec: ScenarioSpec) -> list[str]:
-    """The population bases the file projects, the primary first."""
+    """The population bases the file projects, the primary first (none without one)."""
+    if spec.population is None:
+        return []
     bases = [spec.population.basis]
     if spec.registered_population is not None and "registered" not in bases:
         bases.append("registered")
@@ -333,6 +487,7 @@ def _resolve_other_bases(spec: ScenarioSpec, doc: YamlDocument, base_dir: Path
                          ) -> tuple[dict[str, PopulationInputs], list[Problem]]:
     """The ``registered_population`` section read and checked, and the choice of
     ``population.demand_basis`` checked against the bases the file projects."""
+    assert spec.population is not None
     problems: list[Problem] = []
     extra: dict[str, PopulationInputs] = {}
     second = spec.registered_population

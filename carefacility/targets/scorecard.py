@@ -8,8 +8,18 @@ confidence interval over replications:
 * **at risk** — the interval straddles the threshold (more replications may settle it).
 
 Plan arithmetic (beds, nursing share, beds per 1,000 elders) has no uncertainty, so it is met or
-missed. The shortfall is given in the units a planner acts on: beds, nursing-type beds, dementia
-beds, day-care centres, meal points.
+missed.
+
+Whether the replications suffice to call a target is stated too: ``decided`` is True when the
+status is met or missed at 95 %, and for a target at risk ``replications_to_decide`` estimates
+how many replications in all would narrow the interval enough to call it, assuming the mean and
+the spread between replications stay as they are: the half-width shrinks like ``1/sqrt(n)``, so
+``n × (half-width / |mean − threshold|)²``, rounded up (infinite when the mean sits on the
+threshold). ``carefacility run --until-decided`` adds replications until every target is
+decided or a cap is reached (:mod:`carefacility.runner.decide`).
+
+The shortfall is given in the units a planner acts on: beds, nursing-type beds, dementia beds,
+day-care centres, meal points.
 """
 
 from __future__ import annotations
@@ -27,7 +37,10 @@ __all__ = ["BASIS_METRICS", "scorecard"]
 _UNITS = {
     "beds": "beds", "beds.nursing": "nursing beds", "beds.dementia": "dementia beds",
     "nursing_share": "nursing beds", "beds_per_1000_60plus": "beds",
-    "share_admitted_within_threshold": "beds (pooled M/M/c estimate)",
+    "share_served_within_threshold": "beds (pooled M/M/c estimate)",
+    "share_of_admissions_within_threshold": "beds (pooled M/M/c estimate)",
+    "p_wait": "share of applicants", "abandoned_share": "share of applicants",
+    "blocked_share": "share of applicants",
     "wait_p95_days": "days", "wait_mean_days": "days", "waiting_list_year_end": "persons",
     "dependent_in_general_beds": "persons",
     "day_centre.coverage_communities": "communities (zones without communities_csv) "
@@ -73,7 +86,7 @@ def _shortfall(metric: str, comparison: str, threshold: float, mean: float,
     if metric in {"beds", "beds.nursing", "beds.dementia", "day_centre.sites",
                   "meal_point.sites"}:
         return float(math.ceil(gap))
-    if metric == "share_admitted_within_threshold":
+    if metric in {"share_served_within_threshold", "share_of_admissions_within_threshold"}:
         if cross_check is None or threshold_days is None or not threshold < 1:
             return math.nan
         needed = servers_for_wait(float(cross_check["arrival_rate_per_day"]),
@@ -85,6 +98,20 @@ def _shortfall(metric: str, comparison: str, threshold: float, mean: float,
         service = metric.split(".")[0]
         return float(year_kpis.get(f"{service}.communities_without_service", math.nan))
     return float(gap)
+
+
+def _replications_to_decide(status: str, threshold: float, mean: float, low: float,
+                            high: float, replications: int) -> float:
+    """Replications in all that would put the interval on one side of the threshold, if the
+    mean and the spread stay as they are (NaN unless the target is at risk; inf when the mean
+    sits on the threshold)."""
+    if status != "at_risk" or replications < 2:
+        return math.nan
+    gap = abs(mean - threshold)
+    if gap == 0:
+        return math.inf
+    half = max(high - mean, mean - low)  # shares' intervals may be cut at 0 or 1
+    return float(max(replications + 1, math.ceil(replications * (half / gap) ** 2 - 1e-9)))
 
 
 BASIS_METRICS = frozenset({"beds_per_1000_60plus", "pop_60plus"})
@@ -119,13 +146,14 @@ def scorecard(targets: list[TargetSpec], kpis: pd.DataFrame, *,
         The pooled M/M/c table (``year, arrival_rate_per_day, mean_stay_days``), used to turn a
         missed service level into beds.
     threshold_days : float, optional
-        The ``T`` of ``share_admitted_within_threshold``.
+        The ``T`` of ``share_served_within_threshold``.
 
     Returns
     -------
     pandas.DataFrame
         ``target, label, year, metric, comparison, threshold, simulated_mean, ci_low, ci_high,
-        status, shortfall, shortfall_unit``; status is ``met``, ``missed``, ``at_risk`` or
+        status, shortfall, shortfall_unit, decided, replications, replications_to_decide``;
+        status is ``met``, ``missed``, ``at_risk`` or
         ``no data`` (e.g. no admissions that year). ``metric`` is the KPI compared: a
         per-1,000 target with a ``basis`` is judged on ``beds_per_1000_60plus.<basis>`` when the
         run reports several bases (:data:`BASIS_METRICS`).
@@ -159,11 +187,18 @@ def scorecard(targets: list[TargetSpec], kpis: pd.DataFrame, *,
                 target.metric, comparison, target.value, mean, year_kpis,
                 checks.loc[year] if checks is not None and year in checks.index else None,
                 threshold_days)
+            n = (int(indexed.loc[(year, metric)]["replications"])
+                 if (year, metric) in indexed.index and "replications" in indexed.columns
+                 else 0)
             rows.append({"target": target.id, "label": label, "year": int(year),
                          "metric": metric, "comparison": comparison,
                          "threshold": target.value, "simulated_mean": mean, "ci_low": low,
                          "ci_high": high, "status": status, "shortfall": shortfall,
-                         "shortfall_unit": _UNITS.get(target.metric, "")})
+                         "shortfall_unit": _UNITS.get(target.metric, ""),
+                         "decided": status in ("met", "missed"), "replications": n,
+                         "replications_to_decide": _replications_to_decide(
+                             status, target.value, mean, low, high, n)})
     columns = ["target", "label", "year", "metric", "comparison", "threshold", "simulated_mean",
-               "ci_low", "ci_high", "status", "shortfall", "shortfall_unit"]
+               "ci_low", "ci_high", "status", "shortfall", "shortfall_unit", "decided",
+               "replications", "replications_to_decide"]
     return pd.DataFrame(rows, columns=columns).astype({"year": np.int64}, errors="ignore")

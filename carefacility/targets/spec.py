@@ -11,7 +11,7 @@ from pydantic import Field
 
 from carefacility.base.section import Section
 
-__all__ = ["TARGET_METRICS", "TargetSpec", "target_problems"]
+__all__ = ["RENAMED_METRICS", "TARGET_METRICS", "TargetSpec", "target_problems"]
 
 TARGET_METRICS: dict[str, tuple[str, str]] = {
     # metric: (default comparison, what it is)
@@ -20,8 +20,19 @@ TARGET_METRICS: dict[str, tuple[str, str]] = {
     "beds.dementia": (">=", "dementia care beds [beds]"),
     "nursing_share": (">=", "nursing-type share of beds [fraction]"),
     "beds_per_1000_60plus": (">=", "beds per 1,000 persons aged 60+ [beds]"),
-    "share_admitted_within_threshold": (
-        ">=", "share of admissions that waited at most simulation.admitted_within_days"),
+    "share_served_within_threshold": (
+        ">=", "share of the year's applicants admitted within simulation.admitted_within_days "
+        "(those who died, withdrew or were turned away count as not served) [fraction]"),
+    "share_of_admissions_within_threshold": (
+        ">=", "share of the year's admissions that waited at most "
+        "simulation.admitted_within_days (admitted only: overstates the service level where "
+        "applicants leave the list) [fraction]"),
+    "p_wait": ("<=", "share of the year's applicants who found no free bed on arrival "
+               "[fraction]"),
+    "abandoned_share": ("<=", "share of the year's applicants who died or withdrew before "
+                        "admission [fraction]"),
+    "blocked_share": ("<=", "share of the year's applicants turned away by a full waiting "
+                      "list (simulation.max_waiting) [fraction]"),
     "wait_p95_days": ("<=", "95th percentile wait of admissions [days]"),
     "wait_mean_days": ("<=", "mean wait of admissions [days]"),
     "waiting_list_year_end": ("<=", "persons waiting on 31 December"),
@@ -35,6 +46,15 @@ TARGET_METRICS: dict[str, tuple[str, str]] = {
     "day_centre.turned_away_share": ("<=", "share of day-care visits turned away"),
     "meal_point.turned_away_share": ("<=", "share of meals not served"),
 }
+
+RENAMED_METRICS: dict[str, str] = {
+    "share_admitted_within_threshold": (
+        "share_admitted_within_threshold counted only those admitted and was renamed: use "
+        "share_served_within_threshold (of all who applied, the service level as plans mean "
+        "it) or share_of_admissions_within_threshold (admitted only)"),
+}
+"""Metric names that were renamed, with the message a scenario using them gets."""
+
 
 class TargetSpec(Section):
     """One target of the plan, e.g. "nursing-type beds ≥ 55 % of beds from 2022"."""
@@ -86,7 +106,9 @@ def target_problems(targets: list[TargetSpec], population_basis: str | Sequence[
         if target.id in seen:
             problems.append(((index, "id"), f"target id {target.id!r} is used twice"))
         seen.add(target.id)
-        if target.metric not in TARGET_METRICS:
+        if target.metric in RENAMED_METRICS:
+            problems.append(((index, "metric"), RENAMED_METRICS[target.metric]))
+        elif target.metric not in TARGET_METRICS:
             close = difflib.get_close_matches(target.metric, list(TARGET_METRICS), n=1)
             hint = f' (did you mean "{close[0]}"?)' if close else ""
             problems.append(((index, "metric"), f"unknown metric {target.metric!r}{hint}; "
@@ -111,7 +133,8 @@ def target_problems(targets: list[TargetSpec], population_basis: str | Sequence[
             problems.append(((index, "basis"), f"the target counts {target.basis} elders but "
                              f"the scenario projects only the {' and '.join(bases)} "
                              f"population; {fix}"))
-        if target.metric.endswith(("share", "_threshold")) or ".coverage" in target.metric:
+        if (target.metric.endswith(("share", "_threshold")) or ".coverage" in target.metric
+                or target.metric == "p_wait"):
             if not 0 <= target.value <= 1:
                 problems.append(((index, "value"), f"{target.value:g} is a share; give a "
                                  "fraction between 0 and 1 (e.g. 0.55 for 55 %)"))

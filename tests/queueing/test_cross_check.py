@@ -74,7 +74,7 @@ def test_each_pool_is_the_erlang_c_closed_form():
         assert row.mean_wait_days == pytest.approx(mmc_wait(servers, rate, mu).mean_wait,
                                                    rel=1e-14)
         share = 1.0 - prob_wait * math.exp(-(servers * mu - rate) * threshold)
-        assert row.share_admitted_within_threshold == pytest.approx(share, rel=1e-12)
+        assert row.share_served_within_threshold == pytest.approx(share, rel=1e-12)
         assert row.stable
         assert math.isnan(row.pooled_prob_wait)
 
@@ -88,7 +88,7 @@ def test_combined_row_is_the_applicant_weighted_mean_beside_one_pool():
     assert combined["pool"] == "combined"
     assert combined["kind"] == "home"
     weights = rates / rates.sum()
-    for name in ("prob_wait", "mean_wait_days", "share_admitted_within_threshold",
+    for name in ("prob_wait", "mean_wait_days", "share_served_within_threshold",
                  "erlang_b_blocking"):
         assert combined[name] == pytest.approx(float(weights @ pools[name].to_numpy()),
                                                rel=1e-14)
@@ -101,15 +101,15 @@ def test_combined_row_is_the_applicant_weighted_mean_beside_one_pool():
     load, servers, mu = rates.sum() * stay, sum(beds), 1.0 / stay
     pooled_wait = exact_erlang_c(servers, load)
     assert combined["pooled_prob_wait"] == pytest.approx(pooled_wait, rel=1e-12)
-    assert combined["pooled_share_admitted_within_threshold"] == pytest.approx(
+    assert combined["pooled_share_served_within_threshold"] == pytest.approx(
         1.0 - pooled_wait * math.exp(-(servers * mu - rates.sum()) * threshold), rel=1e-12)
     assert combined["pooled_erlang_b_blocking"] == pytest.approx(exact_erlang_b(servers, load),
                                                                  rel=1e-12)
     # ... which is pooled_queue_check's figure for the same totals
     reference = pooled_queue_check(np.array([2031]), np.array([rates.sum()]), np.array([stay]),
                                    np.array([servers]), threshold).iloc[0]
-    assert combined["pooled_share_admitted_within_threshold"] == pytest.approx(
-        reference["share_admitted_within_threshold"], rel=1e-14)
+    assert combined["pooled_share_served_within_threshold"] == pytest.approx(
+        reference["share_served_within_threshold"], rel=1e-14)
 
 
 @pytest.mark.parametrize(("pools", "servers", "utilisation"),
@@ -126,8 +126,8 @@ def test_identical_pools_lose_the_economy_of_scale(pools, servers, utilisation):
     assert combined["pooled_prob_wait"] == pytest.approx(
         exact_erlang_c(pools * servers, pools * rate * stay), rel=1e-10)
     assert combined["pooled_prob_wait"] < single
-    assert combined["pooled_share_admitted_within_threshold"] > (
-        combined["share_admitted_within_threshold"])
+    assert combined["pooled_share_served_within_threshold"] > (
+        combined["share_served_within_threshold"])
 
 
 @given(
@@ -146,8 +146,8 @@ def test_separate_pools_never_beat_the_pooled_figure(beds, utilisations, stay, t
     pooled = pooled_queue_check(np.array([2035]), np.array([sum(rates)]), np.array([stay]),
                                 np.array([sum(beds)]), threshold).iloc[0]
     tolerance = 1e-12
-    assert combined["share_admitted_within_threshold"] <= (
-        pooled["share_admitted_within_threshold"] + tolerance)
+    assert combined["share_served_within_threshold"] <= (
+        pooled["share_served_within_threshold"] + tolerance)
     assert combined["prob_wait"] >= pooled["prob_wait"] - tolerance
     assert combined["mean_wait_days"] >= pooled["mean_wait_days"] * (1 - tolerance)
 
@@ -160,7 +160,7 @@ def test_overloaded_pool_counts_at_its_limits_in_the_combined_row():
     overloaded = table.iloc[0]
     assert not overloaded["stable"]
     assert math.isnan(overloaded["prob_wait"])
-    assert math.isnan(overloaded["share_admitted_within_threshold"])
+    assert math.isnan(overloaded["share_served_within_threshold"])
     assert overloaded["erlang_b_blocking"] == pytest.approx(exact_erlang_b(10, 12.0), rel=1e-12)
     comfortable = table.iloc[1]
     combined = table.iloc[2]
@@ -169,8 +169,8 @@ def test_overloaded_pool_counts_at_its_limits_in_the_combined_row():
     assert combined["unstable_arrival_share"] == pytest.approx(weight)
     assert combined["prob_wait"] == pytest.approx(weight + (1 - weight)
                                                   * comfortable["prob_wait"])
-    assert combined["share_admitted_within_threshold"] == pytest.approx(
-        (1 - weight) * comfortable["share_admitted_within_threshold"])
+    assert combined["share_served_within_threshold"] == pytest.approx(
+        (1 - weight) * comfortable["share_served_within_threshold"])
     assert combined["mean_wait_days"] == math.inf
     # pooled, 22 Erlang on 30 beds is stable
     assert combined["pooled_prob_wait"] == pytest.approx(exact_erlang_c(30, 22.0), rel=1e-12)
@@ -191,7 +191,7 @@ def test_several_years_and_kinds_in_order():
         (2030, "bed_type", "combined"), (2030, "home", "home-0"), (2030, "home", "combined"),
         (2031, "zone", "zone-0"), (2031, "zone", "zone-1"), (2031, "zone", "combined")]
     # a kind without applicants has no weighted figure
-    assert math.isnan(table.iloc[7]["share_admitted_within_threshold"])
+    assert math.isnan(table.iloc[7]["share_served_within_threshold"])
     # a mapping of arrays is accepted as well as a DataFrame
     as_mapping = pool_queue_check([2031], {c: frame[c].to_numpy() for c in frame.columns}, 10.0)
     pd.testing.assert_frame_equal(as_mapping, table.iloc[8:].reset_index(drop=True))
@@ -219,7 +219,7 @@ def test_pooled_check_columns_unchanged():
     assert list(table.columns) == [
         "year", "arrival_rate_per_day", "mean_stay_days", "beds", "offered_load_beds",
         "beds_needed_p95", "erlang_b_blocking", "prob_wait", "mean_wait_days",
-        "share_admitted_within_threshold"]
+        "share_served_within_threshold"]
     assert table.iloc[0]["erlang_b_blocking"] == pytest.approx(erlang_b(120, 100.0))
 
 
@@ -235,12 +235,12 @@ def simulated(years, mean, low, high) -> pd.DataFrame:
 
 
 def pooled(years, share) -> pd.DataFrame:
-    return pd.DataFrame({"year": years, "share_admitted_within_threshold": share})
+    return pd.DataFrame({"year": years, "share_served_within_threshold": share})
 
 
 def combined(year, kind, share) -> dict:
     return {"year": year, "kind": kind, "pool": "combined", "is_combined": True,
-            "share_admitted_within_threshold": share}
+            "share_served_within_threshold": share}
 
 
 def occupancy(years, load, lag, census) -> pd.DataFrame:
@@ -358,8 +358,8 @@ def test_explain_from_the_checks_outputs():
                                       np.full(2, 240), threshold)
     occ = transient_occupancy_by_year(years, np.full(2, 4 * rate_zone), stay,
                                       initial_census=4 * rate_zone * stay)
-    separate = pools.query("is_combined")["share_admitted_within_threshold"].to_numpy()
-    assert np.all(separate < pooled_table["share_admitted_within_threshold"].to_numpy())
+    separate = pools.query("is_combined")["share_served_within_threshold"].to_numpy()
+    assert np.all(separate < pooled_table["share_served_within_threshold"].to_numpy())
     sim = simulated(years, separate, separate - 0.005, separate + 0.005)
     out = explain_differences(sim, pooled_table, pools=pools, occupancy=occ)
     assert all(causes == ("fragmentation:zone",) for causes in out["causes"])

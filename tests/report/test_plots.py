@@ -97,7 +97,7 @@ def make_kpis() -> pd.DataFrame:
     for quantile, scale in (("p50", 1.0), ("p90", 2.5), ("p95", 3.0)):
         rows += _kpi_rows(f"wait_{quantile}_days",
                           [nan, 0, 5 * scale, 20 * scale, 40 * scale, 60 * scale], "days", 4.0)
-    rows += _kpi_rows("share_admitted_within_threshold", [1.0, 1.0, 0.9, 0.6, 0.4, 0.3],
+    rows += _kpi_rows("share_served_within_threshold", [1.0, 1.0, 0.9, 0.6, 0.4, 0.3],
                       "fraction of admissions (threshold 30 days)", 0.05)
     return pd.DataFrame(rows)
 
@@ -115,7 +115,7 @@ def make_scorecard() -> pd.DataFrame:
                   "护理型床位占比 ≥ 55 %", "Admitted within 30 days ≥ 80 %"],
         "year": [2025, 2026, 2025, 2026],
         "metric": ["beds_per_1000_60plus", "beds_per_1000_60plus", "nursing_share",
-                   "share_admitted_within_threshold"],
+                   "share_served_within_threshold"],
         "comparison": [">=", ">=", ">=", ">="],
         "threshold": [45.0, 45.0, 0.55, 0.8],
         "simulated_mean": [46.0, 44.0, 0.45, 0.78],

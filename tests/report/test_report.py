@@ -69,7 +69,7 @@ def _scorecard(kpis: pd.DataFrame) -> pd.DataFrame:
              45.0, (2025, 2030)),
             ("nursing_share", "<b>护理型床位</b>占比 ≥ 55 %", "nursing_share", ">=", 0.55,
              (2025,)),
-            ("within_30", "Admitted within 30 days ≥ 80 %", "share_admitted_within_threshold",
+            ("within_30", "Admitted within 30 days ≥ 80 %", "share_served_within_threshold",
              ">=", 0.8, (2021, 2030))):
         for year in years:
             row = kpis[(kpis["metric"] == metric) & (kpis["year"] == year)].iloc[0]

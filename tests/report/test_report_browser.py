@@ -76,7 +76,7 @@ def _hand_scorecard() -> pd.DataFrame:
         "label": ["Beds per 1,000 aged 60+ ≥ 45", "Beds per 1,000 aged 60+ ≥ 45",
                   "30天内入住 ≥ 80 %"],
         "year": [2025, 2030, 2030], "metric": ["beds_per_1000_60plus"] * 2
-        + ["share_admitted_within_threshold"],
+        + ["share_served_within_threshold"],
         "comparison": [">="] * 3, "threshold": [45.0, 45.0, 0.8],
         "simulated_mean": [46.0, 14.0, 0.35], "ci_low": [46.0, 14.0, 0.3],
         "ci_high": [46.0, 14.0, 0.4], "status": ["met", "missed", "missed"],

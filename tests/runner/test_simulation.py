@@ -121,7 +121,8 @@ def test_cli_run_writes_kpis(scenario, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     kpis = pd.read_csv(out / "kpis.csv", encoding="utf-8-sig")
     assert {"beds_per_1000_60plus", "nursing_share", "wait_p95_days",
-            "share_admitted_within_threshold", "occupancy.nursing"} <= set(kpis.metric)
+            "share_served_within_threshold", "share_of_admissions_within_threshold", "p_wait",
+            "abandoned_share", "blocked_share", "occupancy.nursing"} <= set(kpis.metric)
     for name in ("kpis_by_replication.csv", "care_need.csv", "bed_demand.csv",
                  "run_metadata.json", "population.csv", "elderly_population.png"):
         assert (out / name).exists(), name

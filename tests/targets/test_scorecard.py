@@ -23,15 +23,15 @@ BASE = [
     (2025, "nursing_share", 0.225, 0.225, 0.225), (2025, "pop_60plus", 200_000, 200_000,
                                                     200_000),
     (2025, "beds_per_1000_60plus", 40, 40, 40),
-    (2025, "share_admitted_within_threshold", 0.93, 0.90, 0.96),
+    (2025, "share_served_within_threshold", 0.93, 0.90, 0.96),
     (2025, "wait_p95_days", 40, 35, 45),
-    (2026, "share_admitted_within_threshold", 0.80, 0.78, 0.82),
+    (2026, "share_served_within_threshold", 0.80, 0.78, 0.82),
     (2026, "wait_p95_days", 20, 18, 22),
 ]
 
 
 def test_statuses_met_missed_at_risk() -> None:
-    targets = [TargetSpec(id="service", metric="share_admitted_within_threshold", value=0.95),
+    targets = [TargetSpec(id="service", metric="share_served_within_threshold", value=0.95),
                TargetSpec(id="wait", metric="wait_p95_days", value=30)]
     card = scorecard(targets, kpis(BASE)).set_index(["target", "year"])
     assert card.loc[("service", 2025), "status"] == "at_risk"  # 0.90-0.96 straddles 0.95
@@ -43,10 +43,10 @@ def test_statuses_met_missed_at_risk() -> None:
 
 
 def test_ci_boundary_counts_as_met() -> None:
-    rows = [(2025, "share_admitted_within_threshold", 0.97, 0.95, 0.99)]
-    target = TargetSpec(id="s", metric="share_admitted_within_threshold", value=0.95)
+    rows = [(2025, "share_served_within_threshold", 0.97, 0.95, 0.99)]
+    target = TargetSpec(id="s", metric="share_served_within_threshold", value=0.95)
     assert scorecard([target], kpis(rows)).status.tolist() == ["met"]
-    rows = [(2025, "share_admitted_within_threshold", 0.96, 0.9499, 0.99)]
+    rows = [(2025, "share_served_within_threshold", 0.96, 0.9499, 0.99)]
     assert scorecard([target], kpis(rows)).status.tolist() == ["at_risk"]
 
 
@@ -62,11 +62,11 @@ def test_shortfalls_in_planner_units() -> None:
 
 
 def test_service_level_shortfall_is_the_pooled_erlang_c_bed_count() -> None:
-    rows = [(2025, "beds", 100, 100, 100), (2025, "share_admitted_within_threshold",
+    rows = [(2025, "beds", 100, 100, 100), (2025, "share_served_within_threshold",
                                             0.6, 0.55, 0.65)]
     cross = pd.DataFrame({"year": [2025], "arrival_rate_per_day": [0.1],
                           "mean_stay_days": [950.0]})
-    target = TargetSpec(id="s", metric="share_admitted_within_threshold", value=0.95)
+    target = TargetSpec(id="s", metric="share_served_within_threshold", value=0.95)
     card = scorecard([target], kpis(rows), cross_check=cross, threshold_days=30)
     needed = 100 + card.shortfall.iloc[0]
     ok = mmc_wait(int(needed), 0.1, 1 / 950)
@@ -118,3 +118,33 @@ def test_site_count_target_shortfall_in_sites() -> None:
     card = scorecard([target], kpis(rows))
     assert card.status.tolist() == ["missed"]
     assert card.shortfall.tolist() == [100] and card.shortfall_unit.tolist() == ["meal points"]
+
+
+def test_decided_and_replications_to_decide() -> None:
+    """At risk: n × (half-width / gap)² replications in all, from the 1/sqrt(n) law."""
+    rows = [(2025, "share_served_within_threshold", 0.93, 0.90, 0.96),   # half 0.03, gap 0.02
+            (2026, "share_served_within_threshold", 0.80, 0.78, 0.82),   # missed: decided
+            (2027, "share_served_within_threshold", 0.95, 0.94, 0.96)]   # on the threshold
+    target = TargetSpec(id="s", metric="share_served_within_threshold", value=0.95)
+    card = scorecard([target], kpis(rows)).set_index("year")
+    assert card["decided"].tolist() == [False, True, False]
+    assert card["replications"].tolist() == [20, 20, 20]
+    assert card.loc[2025, "replications_to_decide"] == math.ceil(20 * (0.03 / 0.02) ** 2)
+    assert math.isnan(card.loc[2026, "replications_to_decide"])
+    assert card.loc[2027, "replications_to_decide"] == math.inf
+    # a share's interval cut at 1 still counts its full half-width
+    rows = [(2025, "share_served_within_threshold", 0.99, 0.97, 1.0)]  # half 0.02 below
+    target = TargetSpec(id="s", metric="share_served_within_threshold", value=0.98)
+    card = scorecard([target], kpis(rows))
+    assert card["replications_to_decide"].iloc[0] == math.ceil(20 * (0.02 / 0.01) ** 2)
+
+
+def test_old_service_level_name_is_refused_with_the_two_new_ones() -> None:
+    from carefacility.targets.spec import target_problems
+
+    target = TargetSpec(id="s", metric="share_admitted_within_threshold", value=0.9)
+    problems = target_problems([target], "resident", 2021, 2025)
+    assert len(problems) == 1
+    message = problems[0][1]
+    assert "share_served_within_threshold" in message
+    assert "share_of_admissions_within_threshold" in message
