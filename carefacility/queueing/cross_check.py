@@ -304,15 +304,19 @@ def explain_differences(simulated: pd.DataFrame, pooled: pd.DataFrame, *,
                         pools: pd.DataFrame | None = None,
                         occupancy: pd.DataFrame | None = None,
                         restricted_bed_types: bool = False,
-                        occupancy_tolerance_beds: float | None = None) -> pd.DataFrame:
+                        occupancy_tolerance_beds: float | None = None,
+                        share_tolerance: float = 0.001) -> pd.DataFrame:
     """Per year, the structural causes that explain why the simulation and the pooled
     steady-state figure disagree, as a short English label.
 
     Rules, applied to each year of ``simulated``:
 
     1. The year *disagrees* when the pooled share lies outside the simulated confidence
-       interval ``[ci_low, ci_high]``; otherwise its label is ``"agrees: ..."`` and no cause is
-       given. A ``nan`` on either side gives ``"not compared: ..."``.
+       interval ``[ci_low, ci_high]`` widened by ``share_tolerance`` on each side (a gap
+       smaller than that is not material: every replication may have served everybody, giving
+       an interval of zero width at 1.0 beside a pooled 0.99998); otherwise its label is
+       ``"agrees: ..."`` and no cause is given. A ``nan`` on either side gives
+       ``"not compared: ..."``.
     2. A *cause* is an effect that is material and pushes the simulation away from the pooled
        figure in the direction of the disagreement (below it, or above it):
 
@@ -357,6 +361,9 @@ def explain_differences(simulated: pd.DataFrame, pooled: pd.DataFrame, *,
         Whether the plan has several bed types with eligibility restrictions. Default False.
     occupancy_tolerance_beds : float, optional
         Occupancy difference below which lag and starting census are not material [beds].
+    share_tolerance : float, optional
+        Gap between the pooled share and the simulated interval below which they agree [-].
+        Default 0.001 (a tenth of a percentage point).
 
     Returns
     -------
@@ -382,6 +389,8 @@ def explain_differences(simulated: pd.DataFrame, pooled: pd.DataFrame, *,
         combined = pools.loc[pools["is_combined"].astype(bool)]
     if occupancy_tolerance_beds is not None and not occupancy_tolerance_beds >= 0.0:
         raise ValueError(f"occupancy_tolerance_beds must be ≥ 0 (got {occupancy_tolerance_beds})")
+    if not share_tolerance >= 0.0:
+        raise ValueError(f"share_tolerance must be ≥ 0 (got {share_tolerance})")
     missing_years = [year for year in sim.index if year not in ref.index]
     if missing_years:
         raise ValueError(f"pooled has no row for the years {missing_years}")
@@ -399,7 +408,7 @@ def explain_differences(simulated: pd.DataFrame, pooled: pd.DataFrame, *,
             continue
         if math.isnan(low) or math.isnan(high):
             low = high = mean
-        if low <= share <= high:
+        if low - share_tolerance <= share <= high + share_tolerance:
             out["label"] = (f"agrees: pooled {_share_text(share)} within the simulated CI "
                             f"[{_share_text(low)}, {_share_text(high)}]")
             continue

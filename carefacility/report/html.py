@@ -90,9 +90,14 @@ _TEXT: dict[str, dict[str, str]] = {
                      "zh": "本次运行没有需要评估的规划目标。"},
     "scorecard_note": {
         "en": "Met: the 95 % confidence interval lies on the target's side. Missed: it lies on "
-              "the other side. At risk: it straddles the target (more replications narrow it).",
-        "zh": "达标：95%置信区间完全在目标一侧；未达标：完全在另一侧；有风险：置信区间跨越目标"
-              "（增加重复次数可缩小区间）。"},
+              "the other side. At risk: it straddles the target; 'replications to decide' "
+              "estimates how many replications in all would put it on one side if the mean and "
+              "spread stay as they are (carefacility run --until-decided adds them).",
+        "zh": "达标：95%置信区间完全在目标一侧；未达标：完全在另一侧；有风险：置信区间跨越目标，"
+              "“判定所需重复次数”估计在均值和离散程度不变时使区间落在一侧所需的总重复次数"
+              "（carefacility run --until-decided 会自动增加）。"},
+    "to_decide": {"en": "Replications to decide", "zh": "判定所需重复次数"},
+    "on_threshold": {"en": "mean on the target", "zh": "均值恰在目标上"},
     "charts": {"en": "Charts", "zh": "图表"},
     "kpis": {"en": "Key figures by year", "zh": "分年度主要指标"},
     "kpis_note": {"en": "Mean over replications with its 95 % confidence interval [low, high]. "
@@ -141,8 +146,9 @@ _TEXT: dict[str, dict[str, str]] = {
     "wait_mmc": {"en": "Mean wait [days], M/M/c", "zh": "平均等待（天，M/M/c）"},
     "within_sim": {"en": "Admitted within T, simulated", "zh": "T天内入住（模拟）"},
     "within_mmc": {"en": "Admitted within T, M/M/c", "zh": "T天内入住（M/M/c）"},
-    "within_pools": {"en": "Admitted within T, separate pools (M/M/c each)",
-                     "zh": "T天内入住（各自床位池，分别M/M/c）"},
+    "within_pools": {"en": "Admitted within T, each zone (one zone: each home) a separate "
+                           "M/M/c pool",
+                     "zh": "T天内入住（各街镇——仅一个街镇时各机构——各自为M/M/c床位池）"},
     "transient_occupied": {"en": "Occupied beds, transient M(t)/M/∞",
                            "zh": "在住床位（瞬态M(t)/M/∞）"},
     "causes": {"en": "What explains a gap", "zh": "差异的结构原因"},
@@ -512,8 +518,24 @@ def _scorecard_rows(scorecard: pd.DataFrame | None, lang: str) -> list[dict[str,
                 "simulated": _value(float(row.get("simulated_mean", math.nan)),
                                     float(row.get("ci_low", math.nan)),
                                     float(row.get("ci_high", math.nan)), unit),
-                "status": status, "status_text": word, "shortfall": _shortfall_text(row)})
+                "status": status, "status_text": word, "shortfall": _shortfall_text(row),
+                "to_decide": _to_decide_text(row, lang)})
     return rows
+
+
+def _to_decide_text(row: pd.Series, lang: str) -> str:
+    """Replications in all that would decide an at-risk target, empty otherwise."""
+    if str(row.get("status", "")) != "at_risk":
+        return ""
+    try:
+        wanted = float(row.get("replications_to_decide", math.nan))
+    except (TypeError, ValueError):
+        return ""
+    if math.isnan(wanted):
+        return ""
+    if math.isinf(wanted):
+        return _t("on_threshold", lang)
+    return f"≈ {wanted:,.0f}"
 
 
 def _shortfall_text(row: pd.Series) -> str:
@@ -669,13 +691,14 @@ def _causes_text(row: pd.Series, lang: str) -> _Value:
 
 
 def _pools_share(pools: pd.DataFrame | None, year: int) -> _Value:
-    """The share served within T if every zone (or home) were a separate M/M/c pool: the
-    worst of the kinds' applicant-weighted figures."""
+    """The share served within T if every zone (with one zone: every home) were a separate
+    M/M/c pool, applicant-weighted."""
     if pools is None or pools.empty:
         return _MISSING
     rows = pools[(pools["year"] == year) & pools["is_combined"]]
-    values = rows["share_served_within_threshold"].dropna()
-    return _Value(format_number(float(values.min()), "fraction")) if len(values) else _MISSING
+    kind = "zone" if (rows["kind"] == "zone").any() else "home"
+    values = rows.loc[rows["kind"] == kind, "share_served_within_threshold"].dropna()
+    return _Value(format_number(float(values.iloc[0]), "fraction")) if len(values) else _MISSING
 
 
 _OBSERVED_NAMES: dict[str, dict[str, str]] = {

@@ -38,7 +38,11 @@ from carefacility.runner.executors import Executor, run_replications
 from carefacility.runner.prepare import prepare_run
 from carefacility.runner.replicate import replicate
 from carefacility.runner.results import RunResult, summarise_replications
-from carefacility.runner.structure_check import explain_run, restricted_bed_types
+from carefacility.runner.structure_check import (
+    explain_run,
+    restricted_bed_types,
+    structural_pools,
+)
 from carefacility.scenario.loader import Scenario
 from carefacility.targets.scorecard import scorecard
 
@@ -136,7 +140,8 @@ def run(scenario: Scenario, *, replications: int | None = None, seed: int | None
                                         threshold_days=simulation.admitted_within_days)
     # which structural cause explains a gap between the simulation and the pooled figures
     tables["analytic_cross_check"] = explain_run(
-        kpis, tables["analytic_cross_check"], pools=tables.get("cross_check_pools"),
+        kpis, tables["analytic_cross_check"],
+        pools=structural_pools(tables.get("cross_check_pools"), prepared.spec),
         occupancy=tables["analytic_cross_check"], restricted=restricted_bed_types(prepared.spec))
     if scenario.spec.observed and projection is not None:
         tables["backtest"] = scenario_backtest(scenario, projection, kpis)

@@ -16,7 +16,9 @@ not start in equilibrium, so beside it this module computes, per year:
   exact for exponential stays, an approximation with the care-need chain's stays;
 * after the run, which of these structural causes explains a disagreement between the
   simulated service level and the pooled figure
-  (:func:`~carefacility.queueing.cross_check.explain_differences`).
+  (:func:`~carefacility.queueing.cross_check.explain_differences`): bed types with eligibility
+  restrictions, zones when applicants may not be placed outside their zone
+  (:func:`structural_pools`), the lag behind changing demand and the starting residents.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from carefacility.queueing.cross_check import explain_differences, pool_queue_ch
 from carefacility.queueing.transient import transient_occupancy_by_year
 
 __all__ = ["capacity_by_home_at_year_end", "explain_run", "pools_check", "restricted_bed_types",
-           "transient_check", "with_occupancy"]
+           "structural_pools", "transient_check", "with_occupancy"]
 
 _OCCUPANCY_COLUMNS = ("transient_mean_beds", "stationary_load_beds", "lag_beds",
                       "starting_census_effect_beds")
@@ -114,6 +116,17 @@ def transient_check(spec: BedSpec, years: np.ndarray, mean_stay_days: np.ndarray
         years, rate, stays, arrival_trend_per_day_per_day=trend,
         initial_census=float(spec.initial_residents.sum()), warmup_days=spec.warmup_days)
     return table[["year", *_OCCUPANCY_COLUMNS]]
+
+
+def structural_pools(pools: pd.DataFrame | None, spec: BedSpec) -> pd.DataFrame | None:
+    """The rows of ``pools`` that are separate pools in the simulation itself: zones when
+    applicants may not be placed in other zones (``allow_other_zones`` False). Homes of a zone
+    are never separate there — an applicant takes a free bed in any home of the zone — so the
+    per-home figures are a bound (homes that admit only their own applicants), not a cause."""
+    if pools is None or spec.allow_other_zones:
+        return None
+    zones = pools[pools["kind"] == "zone"]
+    return zones if len(zones) else None
 
 
 def explain_run(kpis: pd.DataFrame, pooled: pd.DataFrame, *, pools: pd.DataFrame | None,
