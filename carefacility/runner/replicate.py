@@ -123,8 +123,6 @@ def replicate(prepared: PreparedRun, seed: int, replication: int) -> pd.DataFram
     return pd.concat(rows, ignore_index=True)
 
 
-
-
 def _mean_wait_of_level(result: BedReplicationResult, level: int) -> np.ndarray:
     """Mean wait of the admissions of one care level in each year [days] (NaN without any)."""
     chosen = result.admitted_level == level
