@@ -1,7 +1,8 @@
 """The public face: load a scenario, project its population, run its plan, write the report,
 and back-test the projection against the place's published figures.
 
-These five functions are what the command line calls and what a notebook needs::
+These five functions are what the command line calls and what a notebook needs (and
+:func:`estimate`, what a run will cost before it starts)::
 
     import carefacility as cf
 
@@ -27,13 +28,15 @@ from carefacility.population.projection import (
     PopulationProjection,
     project_populations,
 )
+from carefacility.runner.estimate import RunEstimate
 from carefacility.runner.executors import Executor
 from carefacility.runner.results import RunResult
+from carefacility.runner.simulation import DEFAULT_MAX_REPLICATIONS
 from carefacility.runner.simulation import run as _run
 from carefacility.scenario.loader import Scenario
 from carefacility.scenario.loader import load_scenario as _load_scenario
 
-__all__ = ["backtest", "load_scenario", "project", "run", "write_report"]
+__all__ = ["backtest", "estimate", "load_scenario", "project", "run", "write_report"]
 
 Lang = Literal["en", "zh"]
 
@@ -99,7 +102,8 @@ def project(scenario: Scenario | str | Path, *, mortality_range: bool = True
 def run(scenario: Scenario | str | Path, *, replications: int | None = None,
         seed: int | None = None, executor: Executor = "processes", workers: int | None = None,
         dask_address: str | None = None, until_decided: bool = False,
-        max_replications: int | None = None) -> RunResult:
+        max_replications: int | None = None,
+        projection: PopulationProjection | None = None) -> RunResult:
     """Simulate the scenario's plan against its care need, many replications.
 
     Parameters
@@ -120,6 +124,9 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
         ``tables["decide_rounds"]``.
     max_replications : int, optional
         The cap of ``until_decided``.
+    projection : PopulationProjection, optional
+        The scenario's projection when already made (``project(scenario)``), so that it is
+        not projected again; ignored for a scenario without a population.
 
     Returns
     -------
@@ -128,15 +135,75 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
         the deterministic ``tables``, ``metadata``, and the ``scenario`` and ``projection``
         it came from (``projection`` is None for a scenario without a population, whose KPIs
         then have no ``pop_60plus`` or ``beds_per_1000_60plus`` rows).
+
+    Raises
+    ------
+    carefacility.runner.executors.DaskAddressError
+        When ``dask_address`` is malformed or no Dask scheduler answers there.
     """
     scenario = _as_scenario(scenario)
     if scenario.plan is None or scenario.spec.simulation is None:
         raise ValueError(f"{scenario.file}: no `plan` and `simulation` sections; "
                          "carefacility.project projects the population alone")
-    projection = project(scenario) if scenario.population is not None else None
+    if scenario.population is None:
+        projection = None
+    elif projection is None:
+        projection = project(scenario)
     return _run(scenario, replications=replications, seed=seed, executor=executor,
                 workers=workers, dask_address=dask_address, projection=projection,
                 until_decided=until_decided, max_replications=max_replications)
+
+
+def estimate(scenario: Scenario | str | Path, *, replications: int | None = None,
+             executor: Executor = "processes", workers: int | None = None,
+             dask_address: str | None = None, until_decided: bool = False,
+             max_replications: int | None = None,
+             projection: PopulationProjection | None = None) -> RunEstimate:
+    """What :func:`run` with the same arguments will cost: events, time, memory, output size.
+
+    The run is prepared (projection, care need, demand, the bed simulation's inputs: about
+    half a second for a district, :func:`carefacility.runner.prepare.prepare_run`) but nothing
+    is simulated; :func:`run` prepares again, a small cost beside the simulation. The
+    formula and the measurements behind it are in :mod:`carefacility.runner.estimate`.
+
+    Parameters
+    ----------
+    scenario : Scenario or path
+        A scenario with ``plan`` and ``simulation`` sections.
+    replications : int, optional
+        Overrides ``simulation.replications``.
+    executor, workers, dask_address
+        Where replications would run (as for :func:`run`); with a ``dask_address`` the
+        cluster's memory is not counted.
+    until_decided : bool
+        Count the cap of replications (``max_replications``, default 400): the most that can
+        run.
+    max_replications : int, optional
+        The cap of ``until_decided``.
+    projection : PopulationProjection, optional
+        The scenario's projection when already made.
+
+    Returns
+    -------
+    RunEstimate
+        ``events``, ``seconds``, ``peak_bytes``, ``output_bytes`` and ``text``.
+    """
+    from carefacility.runner.estimate import estimate_run
+    from carefacility.runner.prepare import prepare_run
+
+    scenario = _as_scenario(scenario)
+    simulation = scenario.spec.simulation
+    if scenario.plan is None or simulation is None:
+        raise ValueError(f"{scenario.file}: no `plan` and `simulation` sections to estimate")
+    kept = simulation.replications if replications is None else replications
+    if until_decided and scenario.spec.targets:
+        kept = max_replications if max_replications is not None else max(
+            DEFAULT_MAX_REPLICATIONS, kept)
+    alternative = min(simulation.alternative_rule_replications, kept)
+    prepared = prepare_run(scenario, projection if scenario.population is not None else None)
+    return estimate_run(prepared, kept, workers, executor=executor,
+                        bed_only_replications=alternative,
+                        remote=executor == "dask" and dask_address is not None)
 
 
 def backtest(scenario: Scenario | str | Path, *, result: RunResult | None = None

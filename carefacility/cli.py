@@ -3,14 +3,22 @@
 Thin by design: parse the arguments, call the public face (:mod:`carefacility.api`), write the
 outputs, set the exit code.
 Exit codes: 0 success, 2 bad input (every problem printed, nothing written), 1 other failure.
+
+Every error is a message, never a traceback: a located scenario report (exit 2), or one line
+naming what went wrong (exit 2 for bad input — the scenario, the output folder, the Dask
+address, a run too large to start without ``--yes`` — else 1: a failed write, a worker that
+died, a bug), with a hint to run again with ``carefacility --debug ...``, which prints the
+traceback instead.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
@@ -19,11 +27,59 @@ from carefacility.base.errors import ScenarioError
 from carefacility.report.output_folder import OutputFolderError
 
 EXIT_BAD_INPUT = 2
+EXIT_FAILURE = 1
+DEBUG_HINT = "run again with `carefacility --debug ...` for the traceback"
 
 
-def _fail_bad_input(message: str) -> None:
+def _fail_bad_input(message: str) -> NoReturn:
     click.echo(message, err=True)
     sys.exit(EXIT_BAD_INPUT)
+
+
+def _one_line(text: str) -> str:
+    """The first non-blank line of ``text``, stripped."""
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+def _describe(error: BaseException) -> tuple[str, int]:
+    """One line saying what ``error`` is, and the exit code it gives."""
+    if isinstance(error, ScenarioError):
+        return error.report(), EXIT_BAD_INPUT
+    if isinstance(error, OutputFolderError):
+        return _one_line(str(error)), EXIT_BAD_INPUT
+    if isinstance(error, OSError):  # disk full, permission denied, missing file ...
+        where = error.filename if error.filename is not None else None
+        reason = error.strerror or _one_line(str(error)) or type(error).__name__
+        return (f"{where}: {reason}" if where is not None else reason), EXIT_FAILURE
+    if isinstance(error, MemoryError):
+        return ("out of memory: use fewer replications or workers (the estimate printed "
+                "before the run says how much is needed)"), EXIT_FAILURE
+    text = _one_line(str(error))
+    message = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    # the library raises ValueError for inputs it cannot use (e.g. a target on a population
+    # basis the scenario lacks)
+    return message, EXIT_BAD_INPUT if isinstance(error, ValueError) else EXIT_FAILURE
+
+
+class _Main(click.Group):
+    """The command group: turns any error escaping a command into a message and exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit,
+                click.exceptions.Abort):
+            raise
+        except Exception as error:
+            message, code = _describe(error)
+            if ctx.params.get("debug"):
+                click.echo(traceback.format_exc().rstrip(), err=True)
+            elif isinstance(error, ScenarioError):
+                click.echo(message, err=True)
+            else:
+                click.echo(f"carefacility: error: {message} ({DEBUG_HINT})", err=True)
+            ctx.exit(code)
 
 
 def _output_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -37,9 +93,12 @@ def _output_options(command: Callable[..., None]) -> Callable[..., None]:
                         help="Output folder (created if missing).")(command)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="carefacility")
-def main() -> None:
+@click.option("--debug", is_flag=True, envvar="CAREFACILITY_DEBUG",
+              help="Show the traceback of an error instead of a one-line message "
+                   "(give it before the command: carefacility --debug run ...).")
+def main(debug: bool) -> None:
     """Elderly-care capacity planning: project the elderly population, simulate the plan."""
 
 
@@ -79,6 +138,7 @@ def project(scenario_file: Path, out_dir: Path, lang: str, force: bool) -> None:
     if scenario.population is None:
         _fail_bad_input(f"{scenario_file}: no `population` section to project (the demand is "
                         "given in simulation.arrivals); `carefacility run` simulates it")
+    _check_output_folder(out_dir, force=force, estimated_bytes=0)
     projection = api.project(scenario)
     try:
         written = api.write_report(projection, out_dir, title=scenario.name,
@@ -90,6 +150,17 @@ def project(scenario_file: Path, out_dir: Path, lang: str, force: bool) -> None:
                f"in {seconds:.1f} s")
     for path in written:
         click.echo(f"  wrote {path}")
+
+
+def _check_output_folder(out_dir: Path, *, force: bool, estimated_bytes: int) -> None:
+    """Stop with exit 2 before any work when the output folder cannot take the outputs
+    (:func:`carefacility.report.output_folder.check_output_folder`)."""
+    from carefacility.report.output_folder import check_output_folder
+
+    try:
+        check_output_folder(out_dir, force=force, estimated_bytes=estimated_bytes)
+    except OutputFolderError as error:
+        _fail_bad_input(_one_line(str(error)))
 
 
 @main.command()
@@ -115,25 +186,77 @@ def project(scenario_file: Path, out_dir: Path, lang: str, force: bool) -> None:
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
               help="Language of chart labels.")
 @click.option("--force", is_flag=True, help="Write into a folder that holds other files.")
+@click.option("--yes", "-y", "yes", is_flag=True,
+              help="Run even when the estimate says it would take more than 15 min or more "
+                   "memory than is available (the estimate is printed before such a run).")
 def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int | None,
         executor: str, workers: int | None, dask_address: str | None, until_decided: bool,
-        max_replications: int | None, lang: str, force: bool) -> None:
-    """Simulate the plan of SCENARIO_FILE against its care need; write KPIs with 95 % CIs."""
+        max_replications: int | None, lang: str, force: bool, yes: bool) -> None:
+    """Simulate the plan of SCENARIO_FILE against its care need; write KPIs with 95 % CIs.
+
+    Before any work: the output folder and the Dask address are checked, and the run's time,
+    memory and output size are estimated; the estimate is printed when the run would take
+    more than a minute or 1 GB, and the run stops (exit 2) unless --yes when it would take
+    more than 15 min or more memory than the machine has available.
+    """
     from carefacility import api
+    from carefacility.runner.estimate import (
+        KPIS_PER_YEAR_UPPER,
+        estimate_output_bytes,
+        needs_confirmation,
+        should_print,
+    )
+    from carefacility.runner.executors import (
+        DaskAddressError,
+        check_dask_address,
+        check_dask_scheduler,
+    )
+    from carefacility.runner.simulation import DEFAULT_MAX_REPLICATIONS
 
     try:
         scenario = api.load_scenario(scenario_file)
     except ScenarioError as error:
         _fail_bad_input(error.report())
-    if scenario.plan is None or scenario.spec.simulation is None:
+    simulation = scenario.spec.simulation
+    if scenario.plan is None or simulation is None:
         _fail_bad_input(f"{scenario_file}: no `plan` and `simulation` sections; "
                         "`carefacility project` projects the population alone")
     if until_decided and not scenario.spec.targets:
         _fail_bad_input(f"{scenario_file}: --until-decided needs `targets` to decide")
-    result = api.run(scenario, replications=replications, seed=seed,
-                     executor=executor, workers=workers,  # type: ignore[arg-type]
-                     dask_address=dask_address, until_decided=until_decided,
-                     max_replications=max_replications)
+    if dask_address is not None:
+        try:
+            dask_address = check_dask_scheduler(dask_address) if executor == "dask" else \
+                check_dask_address(dask_address)
+        except DaskAddressError as error:
+            _fail_bad_input(f"--dask-address: {error}")
+    # the most KPI rows the run can write: the output folder must hold them
+    kept = replications or simulation.replications
+    if until_decided:
+        kept = max_replications if max_replications is not None else max(
+            DEFAULT_MAX_REPLICATIONS, kept)
+    _check_output_folder(out_dir, force=force, estimated_bytes=estimate_output_bytes(
+        kept * simulation.years * KPIS_PER_YEAR_UPPER))
+
+    projection = api.project(scenario) if scenario.population is not None else None
+    estimate = api.estimate(scenario, replications=replications, executor=executor,
+                            workers=workers, dask_address=dask_address,  # type: ignore[arg-type]
+                            until_decided=until_decided, max_replications=max_replications,
+                            projection=projection)
+    too_large = needs_confirmation(estimate)
+    if too_large and not yes:
+        smaller = ("fewer --workers (each holds a replication in memory) or a smaller plan"
+                   if "memory" in too_large else "fewer --replications")
+        _fail_bad_input(f"{scenario_file}: not started: {too_large}; estimate: {estimate.text}. "
+                        f"Run again with --yes to start it anyway, or with {smaller}")
+    if too_large or should_print(estimate):
+        click.echo(f"estimate: {estimate.text}")
+    try:
+        result = api.run(scenario, replications=replications, seed=seed,
+                         executor=executor, workers=workers,  # type: ignore[arg-type]
+                         dask_address=dask_address, until_decided=until_decided,
+                         max_replications=max_replications, projection=projection)
+    except DaskAddressError as error:
+        _fail_bad_input(f"--dask-address: {error}")
     try:
         written = api.write_report(result, out_dir, lang=lang, force=force)  # type: ignore
     except (OutputFolderError, RuntimeError) as error:
@@ -171,6 +294,7 @@ def backtest(scenario_file: Path, out_dir: Path, lang: str, force: bool) -> None
     if not scenario.spec.observed:
         _fail_bad_input(f"{scenario_file}: no `observed` section: list the place's published "
                         "figures (year, basis, metric, value, source) to compare with")
+    _check_output_folder(out_dir, force=force, estimated_bytes=0)
     table = api.backtest(scenario)
     try:
         written = write_backtest_outputs(table, out_dir, title=scenario.name,

@@ -6,6 +6,11 @@ in the order given, and last an ``about`` sheet naming each sheet's CSV file. Ev
 exactly the values of the CSV file of the same name written beside it (dates as ISO text, as in
 the CSV), so the workbook and the CSVs never disagree; a table too long for a workbook keeps only
 its header row, and ``about`` says so.
+
+Cells are data, never formulas: the workbook holds no formula at all, and a text cell starting
+with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (which Excel could run as a formula)
+is stored as text with Excel's quote prefix, its text unchanged (the CSV file writes it with a
+leading single quote, see :mod:`carefacility.report.output_folder`). Numbers stay numbers.
 """
 
 from __future__ import annotations
@@ -121,15 +126,42 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path, *, lang: str = "
             if len(frame) > min(max_rows, EXCEL_MAX_ROWS - 1):
                 notes[table] = text["too_many"]
                 frame = frame.head(0)
-            _as_in_csv(frame).to_excel(writer, sheet_name=sheet, index=False)
+            shown = _as_in_csv(frame)
+            shown.to_excel(writer, sheet_name=sheet, index=False)
+            _text_not_formulas(writer.sheets[sheet], shown)
             _tidy_sheet(writer.sheets[sheet], frame)
             about_rows.append({text["sheet"]: sheet, text["csv"]: f"{table}.csv",
                                text["rows"]: len(tables[table]),
                                text["note"]: notes.get(table, "")})
         about = pd.DataFrame(about_rows)
         about.to_excel(writer, sheet_name=names["about"], index=False)
+        _text_not_formulas(writer.sheets[names["about"]], about)
         _tidy_sheet(writer.sheets[names["about"]], about)
     return list(names.values())
+
+
+_FORMULA_LIKE = re.compile(r"^[=+\-@\t\r]")
+
+
+def _as_text(cell: Any) -> None:
+    """Store ``cell`` as text that Excel never evaluates (not as a formula, quote prefix)."""
+    cell.data_type = "s"
+    cell.quotePrefix = True
+
+
+def _text_not_formulas(sheet: Any, frame: pd.DataFrame) -> None:
+    """Make every formula-like text of ``frame``, written to ``sheet`` from cell A1 with its
+    header row, a text cell (openpyxl would store a text starting with ``=`` as a formula)."""
+    for index, column in enumerate(frame.columns, start=1):
+        if isinstance(column, str) and _FORMULA_LIKE.match(column):
+            _as_text(sheet.cell(row=1, column=index))
+        values = frame.iloc[:, index - 1]
+        if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(
+                values.dtype):
+            continue
+        hits = values.map(lambda v: isinstance(v, str) and _FORMULA_LIKE.match(v) is not None)
+        for row in hits.to_numpy(dtype=bool).nonzero()[0]:
+            _as_text(sheet.cell(row=int(row) + 2, column=index))
 
 
 def _tidy_sheet(sheet: Any, frame: pd.DataFrame) -> None:

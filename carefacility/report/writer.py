@@ -16,13 +16,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from carefacility.population.projection import PopulationProjection
 from carefacility.report import plots
 from carefacility.report.excel import SHEET_ORDER, write_workbook
 from carefacility.report.html import Chart, render_html
-from carefacility.report.output_folder import MANIFEST, StagedOutput, staged_output, write_csv
+from carefacility.report.output_folder import (
+    MANIFEST,
+    DamagedFolderError,
+    StagedOutput,
+    restore_formulas,
+    staged_output,
+    write_csv,
+)
 from carefacility.runner.results import RunResult
 
 if TYPE_CHECKING:
@@ -558,14 +566,149 @@ def write_report(source: RunResult | str | Path, out_dir: str | Path | None = No
     return final
 
 
+_TABLE_LAYOUT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "kpis": (("year", "metric", "mean", "ci_low", "ci_high"),
+             ("year", "mean", "ci_low", "ci_high", "replications")),
+    "kpis_by_replication": (("replication", "year", "metric", "value"),
+                            ("replication", "year", "value")),
+    "scorecard": (("target", "year", "metric", "comparison", "threshold", "status"),
+                  ("year", "threshold", "simulated_mean", "ci_low", "ci_high", "shortfall",
+                   "replications", "replications_to_decide")),
+    "analytic_cross_check": (("year", "beds", "offered_load_beds"),
+                             ("year", "beds", "offered_load_beds", "beds_needed_p95",
+                              "mean_wait_days", "share_served_within_threshold",
+                              "transient_mean_beds")),
+    "cross_check_pools": (("year", "kind", "is_combined", "share_served_within_threshold"),
+                          ("year", "share_served_within_threshold")),
+    "eligibility_alternative": (("year", "role", "eligible_bed_types", "metric", "mean",
+                                 "ci_low", "ci_high", "unit"),
+                                ("year", "mean", "ci_low", "ci_high")),
+    "backtest": (("year", "basis", "metric", "observed", "projected", "relative_error", "use"),
+                 ("year", "observed", "projected", "error", "relative_error")),
+    "elderly_summary": (("year", "zone", "pop_60plus", "pop_80plus", "share_60plus"),
+                        ("year", "pop_60plus", "pop_80plus", "share_60plus")),
+    "population": (("year", "age", "sex", "population"), ("year", "age", "population")),
+}
+"""Columns the report reads from each stored table it uses, and which of the columns (when
+present) must hold numbers; ``year`` must also have no blanks."""
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
-    # only empty cells are missing values: a zone called "NA" stays a zone
-    return pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False, na_values=[""])
+    """A stored table, with the quotes that kept formula-like text inert taken off again.
+
+    Raises
+    ------
+    DamagedFolderError
+        If the file cannot be read, is not UTF-8 text, is empty or is not a table.
+    """
+    try:
+        # only empty cells are missing values: a zone called "NA" stays a zone
+        frame = pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False, na_values=[""])
+    except UnicodeDecodeError as error:
+        raise DamagedFolderError(
+            f"{path}: not UTF-8 text (byte {error.start}); not a table carefacility wrote"
+        ) from error
+    except pd.errors.EmptyDataError as error:
+        raise DamagedFolderError(f"{path}: the file is empty (not even a header row)") from error
+    except (pd.errors.ParserError, ValueError) as error:
+        reason = " ".join(str(error).split())
+        raise DamagedFolderError(f"{path}: not a readable CSV table ({reason})") from error
+    except OSError as error:
+        raise DamagedFolderError(
+            f"{path}: cannot be read ({error.strerror or error})") from error
+    if not isinstance(frame.index, pd.RangeIndex):  # pandas made the surplus an index
+        raise DamagedFolderError(
+            f"{path}: not a readable CSV table (a row has more fields than the header)")
+    return restore_formulas(frame)
+
+
+def _check_table(path: Path, frame: pd.DataFrame) -> None:
+    """Raise :class:`DamagedFolderError` if a table the report reads lacks columns it needs or
+    holds text where numbers belong."""
+    stem = path.stem
+    layout = _TABLE_LAYOUT.get(stem)
+    if layout is None:
+        return
+    required, numeric = layout
+    missing = [column for column in required if column not in frame.columns]
+    if missing:
+        raise DamagedFolderError(
+            f"{path}: the columns {', '.join(missing)} are missing (found: "
+            f"{', '.join(map(str, frame.columns[:12])) or 'none'})")
+    if frame.columns.duplicated().any():
+        raise DamagedFolderError(f"{path}: a column name is repeated")
+    if frame.empty:
+        if stem == "kpis":
+            raise DamagedFolderError(
+                f"{path}: the table has no rows: there is nothing to report")
+        return
+    for column in (c for c in numeric if c in frame.columns):
+        values = frame[column]
+        if pd.api.types.is_bool_dtype(values.dtype) or not pd.api.types.is_numeric_dtype(
+                values.dtype):
+            bad = pd.to_numeric(values, errors="coerce").isna() & values.notna()
+            row = int(bad.to_numpy().nonzero()[0][0]) if bad.any() else 0
+            raise DamagedFolderError(
+                f"{path}: column {column} holds text where numbers belong (row {row + 2}: "
+                f"{str(values.iloc[row])[:40]!r})")
+    if "year" in numeric:
+        blank = frame["year"].isna() | ~np.isfinite(frame["year"].to_numpy(dtype=float))
+        if blank.any():
+            raise DamagedFolderError(
+                f"{path}: column year has a blank or not-finite value (row "
+                f"{int(blank.to_numpy().nonzero()[0][0]) + 2})")
+    if stem == "cross_check_pools" and not pd.api.types.is_bool_dtype(
+            frame["is_combined"].dtype):
+        raise DamagedFolderError(f"{path}: column is_combined must hold True or False")
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    """A JSON object stored in a run folder (empty when the file is missing).
+
+    Raises
+    ------
+    DamagedFolderError
+        If the file is not UTF-8, not JSON, or not a JSON object.
+    """
+    if not path.is_file():
+        return {}
+    try:
+        value = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError as error:
+        raise DamagedFolderError(f"{path}: not UTF-8 text (byte {error.start})") from error
+    except json.JSONDecodeError as error:
+        raise DamagedFolderError(
+            f"{path}: not valid JSON ({error.msg} at line {error.lineno} column "
+            f"{error.colno})") from error
+    except (OSError, ValueError) as error:  # ValueError: e.g. nesting too deep
+        raise DamagedFolderError(f"{path}: cannot be read ({error})") from error
+    if not isinstance(value, dict):
+        raise DamagedFolderError(
+            f"{path}: holds a JSON {type(value).__name__}, not an object of named values")
+    return value
+
+
+def _check_context(path: Path, context: dict[str, Any]) -> None:
+    """:data:`CONTEXT_FILE` holds a text ``title``, an object ``summary`` and a list of texts
+    ``assumptions`` (each may be missing)."""
+    problems = []
+    if context.get("title") is not None and not isinstance(context["title"], str):
+        problems.append("title is not a text")
+    if context.get("summary") is not None and not isinstance(context["summary"], dict):
+        problems.append("summary is not an object")
+    assumptions = context.get("assumptions")
+    if assumptions is not None and not (isinstance(assumptions, list)
+                                        and all(isinstance(a, str) for a in assumptions)):
+        problems.append("assumptions is not a list of texts")
+    if problems:
+        raise DamagedFolderError(f"{path}: {'; '.join(problems)}")
 
 
 def read_run_folder(directory: str | Path
                     ) -> tuple[dict[str, pd.DataFrame], dict[str, Any], dict[str, Any]]:
     """The tables, metadata and report context stored in a run folder.
+
+    Every file is checked as it is read; nothing in the folder is changed.
 
     Parameters
     ----------
@@ -576,7 +719,8 @@ def read_run_folder(directory: str | Path
     -------
     tables : dict of str to pandas.DataFrame
         Every CSV file carefacility wrote there, by stem (``kpis`` for ``kpis.csv``), in
-        workbook order.
+        workbook order, with the quote that kept formula-like text inert taken off
+        (:func:`carefacility.report.output_folder.restore_formulas`).
     metadata : dict
         ``run_metadata.json`` (empty if missing).
     context : dict
@@ -584,29 +728,43 @@ def read_run_folder(directory: str | Path
 
     Raises
     ------
-    FileNotFoundError
-        If the folder or its ``kpis.csv`` is missing.
+    DamagedFolderError
+        With one line naming the file and what is wrong: the folder or its ``kpis.csv`` is
+        missing; the manifest is not UTF-8 text; a CSV file is empty, not UTF-8 or not a table;
+        a table the report reads lacks columns or holds text where numbers belong
+        (``kpis.csv`` must also have rows); a JSON file is not a JSON object, or
+        :data:`CONTEXT_FILE` has fields of the wrong kind.
     """
     directory = Path(directory)
     if not directory.is_dir():
-        raise FileNotFoundError(f"{directory}: no such folder")
+        raise DamagedFolderError(f"{directory}: no such folder")
     if not (directory / "kpis.csv").is_file():
-        raise FileNotFoundError(
+        raise DamagedFolderError(
             f"{directory}: no kpis.csv here; `carefacility report` rebuilds the report of a "
             "folder written by `carefacility run`")
     manifest = directory / MANIFEST
-    ours = (set(manifest.read_text(encoding="utf-8").split("\n")) if manifest.is_file()
-            else None)
+    ours: set[str] | None = None
+    if manifest.is_file():
+        try:
+            ours = set(manifest.read_bytes().decode("utf-8").split("\n"))
+        except UnicodeDecodeError as error:
+            raise DamagedFolderError(
+                f"{manifest}: the list of carefacility's files is not UTF-8 text (byte "
+                f"{error.start})") from error
+        except OSError as error:
+            raise DamagedFolderError(
+                f"{manifest}: cannot be read ({error.strerror or error})") from error
     stems = [p.stem for p in sorted(directory.glob("*.csv"))
-             if ours is None or p.name in ours]
+             if p.is_file() and (ours is None or p.name in ours or p.name == "kpis.csv")]
     order = [s for s in SHEET_ORDER if s in stems] + [s for s in stems if s not in SHEET_ORDER]
-    tables = {stem: _read_csv(directory / f"{stem}.csv") for stem in order}
-    metadata: dict[str, Any] = {}
-    context: dict[str, Any] = {}
-    if (directory / "run_metadata.json").is_file():
-        metadata = json.loads((directory / "run_metadata.json").read_text(encoding="utf-8"))
-    if (directory / CONTEXT_FILE).is_file():
-        context = json.loads((directory / CONTEXT_FILE).read_text(encoding="utf-8"))
+    tables = {}
+    for stem in order:
+        path = directory / f"{stem}.csv"
+        tables[stem] = _read_csv(path)
+        _check_table(path, tables[stem])
+    metadata = _read_json(directory / "run_metadata.json")
+    context = _read_json(directory / CONTEXT_FILE)
+    _check_context(directory / CONTEXT_FILE, context)
     return tables, metadata, context
 
 
@@ -630,12 +788,32 @@ def rebuild_report(directory: str | Path, *, lang: plots.Lang = "en",
     -------
     list of pathlib.Path
         The files rewritten.
+
+    Raises
+    ------
+    DamagedFolderError
+        If a stored file is missing or damaged (:func:`read_run_folder`), or the stored tables
+        cannot be drawn or reported; one line, and the folder is unchanged.
+    OutputFolderError
+        If the folder cannot be written (see
+        :func:`carefacility.report.output_folder.staged_output`).
+    RuntimeError
+        If ``lang="zh"`` and no Chinese font is installed.
     """
     tables, metadata, context = read_run_folder(directory)
-    title = (context.get("title") or metadata.get("scenario") or Path(directory).resolve().name)
+    title = str(context.get("title") or metadata.get("scenario")
+                or Path(directory).resolve().name)
     with staged_output(directory, force=force) as out:
-        names = write_report_files(out, tables, metadata, title=title, lang=lang,
-                                   assumptions=context.get("assumptions", []),
-                                   summary=context.get("summary") or None)
+        try:
+            names = write_report_files(out, tables, metadata, title=title, lang=lang,
+                                       assumptions=context.get("assumptions") or [],
+                                       summary=context.get("summary") or None)
+        except (LookupError, ValueError, TypeError, AttributeError, ArithmeticError) as error:
+            # the layout checks of read_run_folder passed, yet a table or a field of
+            # scenario_summary.json is not as the report expects it
+            reason = " ".join(f"{type(error).__name__}: {error}".split())
+            raise DamagedFolderError(
+                f"{directory}: the stored tables cannot be reported ({reason[:200]}); the "
+                "folder is unchanged") from error
         final = [out.final_path(name) for name in names]
     return final

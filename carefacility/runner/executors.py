@@ -5,21 +5,193 @@ deterministic inputs (``prepared``), the run's seed and the replication index; i
 come only from :func:`carefacility.base.streams.stream` keyed by ``(seed, replication, name)``. So
 the numbers do not depend on where or in which order replications run: serially, in local processes
 (the default) or on a Dask cluster give identical results.
+
+Workers of the local process pool end when the process that started them dies, even by
+``kill -9`` (:func:`exit_with_parent`, their initializer): on Linux the kernel sends them
+SIGTERM (``prctl(PR_SET_PDEATHSIG)``), and everywhere a daemon thread in each worker checks
+once a second that its parent is still the same process and ends the worker if not.
+
+A Dask scheduler address is checked before anything runs (:func:`check_dask_address`), and a
+scheduler that does not answer within :data:`DASK_CONNECT_TIMEOUT_SECONDS` gives a
+:class:`DaskAddressError` naming the address, never a hang or a traceback from deep inside
+``distributed``.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
+import re
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Literal
 
 import pandas as pd
 
-__all__ = ["Executor", "default_workers", "run_replications"]
+__all__ = ["DASK_CONNECT_TIMEOUT_SECONDS", "DaskAddressError", "Executor",
+           "check_dask_address", "check_dask_scheduler", "default_workers", "exit_with_parent",
+           "run_replications", "watch_parent"]
 
 Executor = Literal["serial", "processes", "dask"]
 Replicate = Callable[[Any, int, int], pd.DataFrame]
+
+DASK_CONNECT_TIMEOUT_SECONDS = 5.0
+"""How long to wait for a Dask scheduler to answer before giving up [s]."""
+
+PARENT_POLL_SECONDS = 1.0
+"""How often a pool worker checks that the process that started it is alive [s]."""
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+_DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+_HOST = r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)"
+_DASK_ADDRESS = re.compile(rf"^(?:(?P<scheme>[A-Za-z]+)://)?(?P<host>{_HOST}):(?P<port>\d{{1,5}})$")
+_DASK_HINT = ("start one with `dask scheduler` (and workers with `dask worker ADDRESS`), or omit "
+              "--dask-address for a local cluster")
+
+
+class DaskAddressError(ValueError):
+    """A Dask scheduler address that is malformed, or where no scheduler answers."""
+
+
+def check_dask_address(address: str) -> str:
+    """Check the form of a Dask scheduler address; return it without surrounding blanks.
+
+    Parameters
+    ----------
+    address : str
+        ``[SCHEME://]HOST:PORT``: scheme ``tcp`` (the default), ``tls``, ``ws``, ``wss`` or
+        ``ucx``; an IPv6 host in brackets (``tcp://[::1]:8786``); port 1–65535.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    DaskAddressError
+        Naming the address and the expected form.
+    """
+    text = str(address).strip()
+    match = _DASK_ADDRESS.match(text)
+    expected = ("expected tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786 "
+                "(an IPv6 host in brackets: tcp://[::1]:8786)")
+    if match is None:
+        raise DaskAddressError(f"{address!r} is not a Dask scheduler address: {expected}")
+    scheme = (match["scheme"] or "tcp").lower()
+    if scheme not in _DASK_SCHEMES:
+        raise DaskAddressError(f"{address!r}: unknown scheme {scheme!r} (allowed: "
+                               f"{', '.join(_DASK_SCHEMES)}); {expected}")
+    if not 1 <= int(match["port"]) <= 65535:
+        raise DaskAddressError(f"{address!r}: port {match['port']} is not in 1-65535; "
+                               f"{expected}")
+    return text
+
+
+def check_dask_scheduler(address: str, timeout: float = DASK_CONNECT_TIMEOUT_SECONDS) -> str:
+    """Check the form of a Dask scheduler address and that a scheduler answers there.
+
+    Parameters
+    ----------
+    address : str
+        ``[SCHEME://]HOST:PORT`` (:func:`check_dask_address`).
+    timeout : float
+        Seconds to wait for the scheduler [s].
+
+    Returns
+    -------
+    str
+        The address without surrounding blanks.
+
+    Raises
+    ------
+    DaskAddressError
+        When the address is malformed or nothing answers as a scheduler within ``timeout``.
+    RuntimeError
+        When dask.distributed is not installed.
+    """
+    address = check_dask_address(address)
+    client_class = _dask_client_class()
+    _dask_client(client_class, address, timeout).close()
+    return address
+
+
+def _dask_client_class() -> Any:
+    try:
+        from dask.distributed import Client
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise RuntimeError(
+            "the dask executor needs dask.distributed: pip install 'carefacility[dask]'"
+        ) from error
+    return Client
+
+
+def watch_parent(parent_pid: int, interval: float = PARENT_POLL_SECONDS) -> threading.Thread:
+    """End this process (``os._exit``) as soon as its parent is no longer ``parent_pid``.
+
+    A daemon thread checks ``os.getppid()`` every ``interval`` seconds: when the parent dies
+    the process is handed to another (init or a subreaper), so the parent id changes. Works
+    wherever ``os.getppid`` does (Linux, macOS, Windows since Python 3.2).
+
+    Parameters
+    ----------
+    parent_pid : int
+        The process id of the parent to outlive no longer.
+    interval : float
+        Seconds between checks.
+
+    Returns
+    -------
+    threading.Thread
+        The started daemon thread.
+    """
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(1)
+            time.sleep(interval)
+
+    thread = threading.Thread(target=watch, name="carefacility-parent-watch", daemon=True)
+    thread.start()
+    return thread
+
+
+def _set_parent_death_signal(signal_number: int = signal.SIGTERM) -> bool:
+    """Ask Linux to send ``signal_number`` to this process when its parent dies; True if set.
+
+    Note: Linux sends it when the *thread* that forked this process ends; the process pool is
+    created and shut down by one call of :func:`run_replications`, whose thread is alive all
+    that time.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)  # the process's own symbols: libc's prctl
+        return libc.prctl(_PR_SET_PDEATHSIG, int(signal_number), 0, 0, 0) == 0
+    except (OSError, AttributeError):  # pragma: no cover - no libc or no prctl
+        return False
+
+
+def exit_with_parent(parent_pid: int) -> None:
+    """Initializer of pool workers: make this worker end when ``parent_pid`` dies.
+
+    Sets the Linux parent-death signal (SIGTERM) where available, and starts
+    :func:`watch_parent` everywhere. A parent already gone ends the worker at once.
+
+    Parameters
+    ----------
+    parent_pid : int
+        The process id of the process that creates the pool.
+    """
+    _set_parent_death_signal()
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+    watch_parent(parent_pid)
 
 
 def default_workers() -> int:
@@ -53,7 +225,10 @@ def run_replications(replicate: Replicate, prepared: Any, *, replications: int, 
         ``dask`` submits to the scheduler at ``dask_address``, or to a local cluster on
         127.0.0.1 started (and stopped) for the run.
     workers : int, optional
-        Worker processes; default :func:`default_workers`.
+        Worker processes; default :func:`default_workers`. Pool workers end when this process
+        dies (:func:`exit_with_parent`).
+    dask_address : str, optional
+        ``[SCHEME://]HOST:PORT`` of a Dask scheduler (:func:`check_dask_address`).
     order : list of int, optional
         The order to run replications in (a permutation of ``range(replications)``); results
         never depend on it — tests use it to show that.
@@ -66,6 +241,12 @@ def run_replications(replicate: Replicate, prepared: Any, *, replications: int, 
     -------
     pandas.DataFrame
         ``replication, year, metric, value, unit``, sorted by replication.
+
+    Raises
+    ------
+    DaskAddressError
+        With ``executor="dask"``, when ``dask_address`` is malformed or no scheduler answers
+        there within :data:`DASK_CONNECT_TIMEOUT_SECONDS`.
     """
     if replications < 1:
         raise ValueError(f"replications must be >= 1 (got {replications})")
@@ -81,7 +262,9 @@ def run_replications(replicate: Replicate, prepared: Any, *, replications: int, 
     if executor == "serial" or (executor == "processes" and (workers == 1 or replications == 1)):
         frames = [replicate(prepared, seed, index) for index in indices]
     elif executor == "processes":
-        with ProcessPoolExecutor(max_workers=min(workers, replications)) as pool:
+        with ProcessPoolExecutor(max_workers=min(workers, replications),
+                                 initializer=exit_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             frames = list(pool.map(replicate, [prepared] * len(indices),
                                    [seed] * len(indices), indices))
     elif executor == "dask":
@@ -97,19 +280,18 @@ def run_replications(replicate: Replicate, prepared: Any, *, replications: int, 
 
 def _run_on_dask(replicate: Replicate, prepared: Any, seed: int, indices: list[int],
                  workers: int, address: str | None) -> list[pd.DataFrame]:
-    try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError as error:  # pragma: no cover - depends on the environment
-        raise RuntimeError(
-            "the dask executor needs dask.distributed: pip install 'carefacility[dask]'"
-        ) from error
+    client_class = _dask_client_class()
+    from dask.distributed import LocalCluster
+
     cluster = None
     if address is None:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1",
                                dashboard_address=None, processes=True)
         address = cluster.scheduler_address
+    else:
+        address = check_dask_address(address)
     try:
-        with Client(address) as client:
+        with _dask_client(client_class, address) as client:
             shared = client.scatter(prepared, broadcast=True)
             futures = [client.submit(replicate, shared, seed, index, pure=False)
                        for index in indices]
@@ -117,3 +299,17 @@ def _run_on_dask(replicate: Replicate, prepared: Any, seed: int, indices: list[i
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def _dask_client(client_class: Any, address: str,
+                 timeout: float = DASK_CONNECT_TIMEOUT_SECONDS) -> Any:
+    """A connected ``distributed.Client``, or a :class:`DaskAddressError` naming the address."""
+    try:
+        return client_class(address, timeout=timeout)
+    except (OSError, TimeoutError) as error:
+        raise DaskAddressError(f"no Dask scheduler answered at {address} within {timeout:g} s; "
+                               f"{_DASK_HINT}") from error
+    except Exception as error:  # anything else answered there, but not as a scheduler
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise DaskAddressError(f"could not connect to a Dask scheduler at {address} "
+                               f"({reason}); {_DASK_HINT}") from error
