@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Iterable, Sequence, Sized
 from dataclasses import dataclass
 
-__all__ = ["Problem", "ScenarioError", "did_you_mean", "format_path"]
+__all__ = ["MAX_SUGGESTION_NAMES", "Problem", "ScenarioError", "did_you_mean", "format_path",
+           "name_list"]
 
 
 def format_path(path: Sequence[str | int]) -> str:
@@ -62,7 +64,37 @@ class ScenarioError(Exception):
         return "\n".join(lines)
 
 
+MAX_SUGGESTION_NAMES = 500
+"""Longest list of names searched for a "did you mean": beyond it no suggestion is made, so
+that a file with thousands of names and as many typos is still checked in linear time."""
+
+
 def did_you_mean(given: str, allowed: Iterable[str]) -> str:
-    """Return ``' (did you mean "x"?)'`` for the closest allowed name, or ``''``."""
-    matches = difflib.get_close_matches(str(given), list(allowed), n=1, cutoff=0.6)
+    """Return ``' (did you mean "x"?)'`` for the closest allowed name, or ``''``.
+
+    No suggestion is searched among more than :data:`MAX_SUGGESTION_NAMES` names.
+    """
+    if isinstance(allowed, Sized) and len(allowed) > MAX_SUGGESTION_NAMES:
+        return ""
+    names = list(allowed)
+    if len(names) > MAX_SUGGESTION_NAMES:
+        return ""
+    matches = difflib.get_close_matches(str(given), names, n=1, cutoff=0.6)
     return f' (did you mean "{matches[0]}"?)' if matches else ""
+
+
+def name_list(names: Iterable[object], limit: int = 12) -> str:
+    """Names joined by commas, at most ``limit`` of them (then how many there are in all), so
+    that a message stays short however many names a file defines."""
+    if isinstance(names, Sized):  # a list or dict: no need to go through every name
+        count = len(names)
+        shown = [str(name) for name in itertools.islice(names, limit)]
+    else:
+        shown = []
+        count = 0
+        for name in names:
+            count += 1
+            if count <= limit:
+                shown.append(str(name))
+    text = ", ".join(shown)
+    return text + (f", ... ({count:,} in all)" if count > limit else "")

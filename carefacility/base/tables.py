@@ -3,6 +3,10 @@
 Tables are UTF-8 (a byte-order mark is fine, so files saved by Excel or WPS read as they are),
 comma-separated, with one header row. Lines starting with ``#`` are comments — keep the source of
 the figures there.
+
+Messages quote at most a table's column names and its short cells (labels and numbers, see
+:func:`quote_cell`); a longer cell, or one with other characters, is described by its length
+only, so that no content line of a file (``csv: /etc/passwd``) is ever echoed.
 """
 
 from __future__ import annotations
@@ -10,16 +14,38 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from carefacility.base.errors import Problem, did_you_mean
 
-__all__ = ["MAX_TABLE_BYTES", "Table", "read_table"]
+__all__ = ["MAX_TABLE_BYTES", "Table", "quote_cell", "read_table"]
 
 MAX_TABLE_BYTES = 50_000_000
 """Largest CSV table accepted [bytes]."""
+
+_SAFE_CELL = re.compile(r"^[\w .,+\-%()]{0,24}$")
+"""Cells quoted in messages: short text of letters (any script), digits and a few signs."""
+
+
+def quote_cell(text: str) -> str:
+    """A table cell as a message shows it: quoted when it is a short label or number
+    (``'85+'``, ``'abc'``), otherwise only its length (``a cell of 31 characters``).
+
+    Parameters
+    ----------
+    text : str
+        The cell (or header name) as read.
+
+    Returns
+    -------
+    str
+    """
+    if _SAFE_CELL.match(text):
+        return repr(text)
+    return f"a cell of {len(text)} characters"
 
 
 @dataclass(frozen=True)
@@ -47,9 +73,20 @@ class Table:
     cell_columns: tuple[dict[str, int], ...]
 
     def problem(self, row: int, column: str | None, message: str) -> Problem:
-        """A problem located at data row ``row`` (0-based) and ``column``."""
+        """A problem located at data row ``row`` (0-based) and ``column``.
+
+        Any cell of the row that :func:`quote_cell` would not quote is taken out of
+        ``message`` (described by its length), whoever wrote the message.
+        """
         line = self.lines[row]
         char = self.cell_columns[row].get(column, 1) if column else 1
+        for cell in self.rows[row].values():
+            if cell and not _SAFE_CELL.match(cell):
+                described = quote_cell(cell)
+                message = message.replace(repr(cell), described).replace(f'"{cell}"',
+                                                                         described)
+                if len(cell) >= 8:
+                    message = message.replace(cell, described)
         return Problem(self.file, line, char, column or "(row)", message)
 
     def number(self, row: int, column: str, problems: list[Problem], *,
@@ -62,15 +99,18 @@ class Table:
         try:
             value = float(text.replace("_", ""))
         except ValueError:
-            problems.append(self.problem(row, column, f"{text!r} is not a number"))
+            problems.append(self.problem(row, column, f"{quote_cell(text)} is not a number"))
             return math.nan
         if not math.isfinite(value):
-            problems.append(self.problem(row, column, f"{text!r} is not a finite number"))
+            problems.append(self.problem(row, column,
+                                         f"{quote_cell(text)} is not a finite number"))
             return math.nan
         if minimum is not None and value < minimum:
-            problems.append(self.problem(row, column, f"{text} is below the minimum {minimum:g}"))
+            problems.append(self.problem(row, column,
+                                         f"{value:g} is below the minimum {minimum:g}"))
         if maximum is not None and value > maximum:
-            problems.append(self.problem(row, column, f"{text} is above the maximum {maximum:g}"))
+            problems.append(self.problem(row, column,
+                                         f"{value:g} is above the maximum {maximum:g}"))
         return value
 
 
@@ -133,8 +173,11 @@ def read_table(path: Path, shown_as: str, *, required: Sequence[str],
     allowed = list(required) + list(optional)
     for index, name in enumerate(header):
         if name not in allowed:
-            problems.append(Problem(shown_as, header_line, index + 1, name or "(blank)",
-                                    f"unknown column {name!r}{did_you_mean(name, allowed)}; "
+            shown = quote_cell(name)
+            field = name if shown == repr(name) and name else f"(column {index + 1})"
+            hint = did_you_mean(name, allowed) if shown == repr(name) else ""
+            problems.append(Problem(shown_as, header_line, index + 1, field,
+                                    f"unknown column {shown}{hint}; "
                                     f"allowed: {', '.join(allowed)}"))
     if len(set(header)) != len(header):
         problems.append(Problem(shown_as, header_line, 1, "(header)", "a column name repeats"))

@@ -31,12 +31,15 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field
 
-from carefacility.base.errors import Problem, did_you_mean, format_path
+from carefacility.base.errors import Problem, did_you_mean, format_path, name_list
 from carefacility.base.section import Section
 from carefacility.base.yaml_source import YamlDocument
 
 __all__ = [
     "BED_TYPE_NAMES",
+    "MAX_COUNT",
+    "MAX_DAYS",
+    "MAX_PERSONS",
     "BedsByType",
     "BuildStep",
     "CareHomeSpec",
@@ -53,8 +56,20 @@ __all__ = [
 
 BED_TYPE_NAMES = ("general", "nursing", "dementia")
 
-Count = Annotated[int, Field(ge=0)]
-Fraction = Annotated[float, Field(ge=0, le=1)]
+MAX_COUNT = 10_000_000
+"""Largest count of beds (per home and type), residents or waiting applicants a field takes:
+the largest care homes hold a few thousand beds. The beds of a whole plan (every home at the
+start and every bed its schedule opens) are bounded by it too: China has about 5 million."""
+
+MAX_PERSONS = 1e10
+"""Largest count of persons (or persons a year) an observation takes."""
+
+MAX_DAYS = 36_500
+"""Longest time a field in days takes (100 years)."""
+
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+"""A whole count of beds or persons, 0 to :data:`MAX_COUNT`."""
+Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 
 
 class BedsByType(Section):
@@ -95,7 +110,7 @@ class ConvertSpec(Section):
 
     from_type: Literal["general", "nursing", "dementia"] = Field(description="Type converted.")
     to_type: Literal["general", "nursing", "dementia"] = Field(description="New type.")
-    beds: int = Field(gt=0, description="Beds converted [beds].")
+    beds: int = Field(gt=0, le=MAX_COUNT, description="Beds converted [beds].")
 
 
 class BuildStep(Section):
@@ -117,8 +132,8 @@ class ObservedResidents(Section):
                           "simulation.start_date (only data up to the start may calibrate).")
     source: str = Field(min_length=1, description="Where the figure is published (document, "
                         "table, date), or 'ASSUMPTION: ...' with the reason.")
-    total: float | None = Field(None, gt=0, description="Residents in the plan's care homes "
-                                "[persons].")
+    total: float | None = Field(None, gt=0, le=MAX_PERSONS, allow_inf_nan=False,
+                                description="Residents in the plan's care homes [persons].")
     by_bed_type: BedsByType | None = Field(None, description="Residents by bed type "
                                            "[persons], where known.")
     occupancy: Fraction | None = Field(None, description="Occupied share of the beds [fraction]"
@@ -141,8 +156,8 @@ class ObservedAdmissions(Section):
                           "simulation.start_date.")
     source: str = Field(min_length=1, description="Where the figure is published, or "
                         "'ASSUMPTION: ...' with the reason.")
-    per_year: float = Field(gt=0, description="Admissions in the twelve months "
-                            "[persons per year].")
+    per_year: float = Field(gt=0, le=MAX_PERSONS, allow_inf_nan=False,
+                            description="Admissions in the twelve months [persons per year].")
 
 
 class ObservedSpec(Section):
@@ -182,8 +197,9 @@ class StartingStateSpec(Section):
     census: list[CensusEntry] | None = Field(
         None,
         description="Residents at the start by care home and bed type [persons]: a list of "
-        "{home, general, nursing, dementia}; homes not listed start empty. Instead of "
-        "`occupancy` and `observed`. Their care levels follow `resident_levels`."
+        "{home, general, nursing, dementia}; homes not listed start empty, and a census of "
+        "zeros (or `census: []`) is an empty start. Instead of `occupancy` and `observed`. "
+        "Their care levels follow `resident_levels`."
     )
     resident_levels: dict[Literal["independent", "partially_dependent", "dependent",
                                   "dementia"], Fraction] | None = Field(
@@ -208,8 +224,9 @@ class StartingStateSpec(Section):
         "default: the resident mix."
     )
     waiting_list_mean_wait_days: float = Field(
-        0.0, ge=0, description="Mean time already waited by those on the list [days]; the "
-        "waits are spread evenly from 0 to twice this mean."
+        0.0, ge=0, le=MAX_DAYS, allow_inf_nan=False, description="Mean time already waited "
+        "by those on the list [days], at most 36,500; the waits are spread evenly from 0 to "
+        "twice this mean."
     )
 
 
@@ -323,7 +340,7 @@ def resolve_plan(plan: PlanSpec, population_zones: Sequence[str],
         if by_zone:
             if set(zones) != set(population_zones):
                 at((*loc, "zones"), "with a base population by zone, plan zones must be the "
-                   f"same zones ({', '.join(population_zones)}); got {', '.join(zones)}")
+                   f"same zones ({name_list(population_zones)}); got {name_list(zones)}")
             for index, zone in enumerate(plan.zones):
                 if zone.share_of_elderly is not None:
                     at((*loc, "zones", index, "share_of_elderly"), "the base population is "
@@ -350,21 +367,23 @@ def resolve_plan(plan: PlanSpec, population_zones: Sequence[str],
     home_zone: list[int] = []
     capacity: list[np.ndarray] = []
     groups: dict[str, list[int]] = {}
+    zone_index = {zone: index for index, zone in reversed(list(enumerate(zones)))}
     for index, home in enumerate(plan.care_homes):
         where = (*loc, "care_homes", index)
         if home.name in groups:
             at((*where, "name"), f"home name {home.name!r} is used twice; names must be unique")
             continue
-        if home.zone not in zones:
-            choices = ", ".join(zones)
-            at((*where, "zone"), f"zone {home.zone!r} is not defined; defined zones: {choices}")
+        if home.zone not in zone_index:
+            at((*where, "zone"), f"zone {home.zone!r} is not defined"
+               f"{did_you_mean(home.zone, zones)}; defined zones: {name_list(zones)}")
             continue
         members = []
+        beds = home.beds.as_array()
         for copy in range(home.count):
             members.append(len(names))
             names.append(home.name if home.count == 1 else f"{home.name}-{copy + 1}")
-            home_zone.append(zones.index(home.zone))
-            capacity.append(home.beds.as_array())
+            home_zone.append(zone_index[home.zone])
+            capacity.append(beds)
         groups[home.name] = members
 
     state = plan.starting_state
@@ -377,7 +396,8 @@ def resolve_plan(plan: PlanSpec, population_zones: Sequence[str],
     for index, step in enumerate(plan.build_schedule):
         where = (*loc, "build_schedule", index)
         if step.home not in groups:
-            at((*where, "home"), f"home {step.home!r} is not among plan.care_homes")
+            at((*where, "home"), f"home {step.home!r} is not among plan.care_homes"
+               f"{did_you_mean(step.home, groups)}")
             continue
         actions = [step.open, step.close, step.convert]
         if sum(action is not None for action in actions) != 1:
@@ -400,6 +420,12 @@ def resolve_plan(plan: PlanSpec, population_zones: Sequence[str],
                     break
                 changes.append((step.date, index, home, source, target, step.convert.beds))
     changes.sort(key=lambda change: (change[0], change[1]))
+    planned = sum(int(beds.sum()) for beds in capacity) + sum(
+        beds for _, _, _, source, _, beds in changes if source < 0)
+    if planned > MAX_COUNT:
+        at((*loc, "care_homes"), f"the plan has {planned:,} beds in all (every home at the "
+           f"start, each `count` times, and the beds the build schedule opens); at most "
+           f"{MAX_COUNT:,} are accepted (China has about 5 million)")
     if names:
         running = np.array(capacity, dtype=np.int64)
         reported: set[tuple[int, int, int]] = set()
@@ -461,7 +487,7 @@ def _census_residents(state: StartingStateSpec, groups: Mapping[str, list[int]],
             path = (*where, "home")
             problems.append(doc.problem(path, format_path(path), (
                 f"home {entry.home!r} is not among plan.care_homes"
-                f"{did_you_mean(entry.home, groups)}; homes: {', '.join(groups)}")))
+                f"{did_you_mean(entry.home, groups)}; homes: {name_list(groups)}")))
             continue
         if entry.home in seen:
             path = (*where, "home")

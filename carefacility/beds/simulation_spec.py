@@ -21,14 +21,22 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import AfterValidator, Discriminator, Field, Tag
 
-from carefacility.base.errors import Problem, did_you_mean, format_path
+from carefacility.base.errors import Problem, did_you_mean, format_path, name_list
 from carefacility.base.section import Section
-from carefacility.base.yaml_source import YamlDocument
+from carefacility.base.yaml_source import MAX_MAGNITUDE, YamlDocument
 from carefacility.beds.engine_spec import DAYS_PER_YEAR, StayDistribution
-from carefacility.beds.plan import Count, Fraction, PlanArrays, PlanSpec, StartingStateSpec
+from carefacility.beds.plan import (
+    MAX_DAYS,
+    Count,
+    Fraction,
+    PlanArrays,
+    PlanSpec,
+    StartingStateSpec,
+)
 
 __all__ = [
     "LEVEL_NAMES",
+    "MAX_RATE",
     "ArrivalsSpec",
     "SimulationSpec",
     "StaysSpec",
@@ -44,9 +52,34 @@ __all__ = [
 LEVEL_NAMES = ("independent", "partially_dependent", "dependent", "dementia")
 
 Level = Literal["independent", "partially_dependent", "dependent", "dementia"]
-NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+MAX_RATE = 1e8
+"""Largest rate a field takes, in its own unit (applicants a day or a year, exits a day or a
+year): a whole nation's applicants are far fewer."""
+
+NonNegative = Annotated[float, Field(ge=0, le=MAX_RATE, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0, le=MAX_RATE, allow_inf_nan=False)]
+Finite = Annotated[float, Field(ge=-MAX_RATE, le=MAX_RATE, allow_inf_nan=False)]
+MIN_DAYS = 0.001
+"""Shortest time a field in days takes (about a minute and a half): a shorter one is a unit
+mistake, and would make the closed-form cross-checks overflow."""
+
+
+def _at_least(minimum: float, what: str) -> AfterValidator:
+    """A validator refusing positive values below ``minimum`` (zero is refused by ``gt=0``
+    with pydantic's own message)."""
+
+    def check(value: float) -> float:
+        if value < minimum:
+            raise ValueError(f"{value:g} is below {minimum:g} {what}; check the unit")
+        return value
+
+    return AfterValidator(check)
+
+
+Days = Annotated[float, Field(gt=0, le=MAX_DAYS, allow_inf_nan=False),
+                 _at_least(MIN_DAYS, "days")]
+"""A positive time in days, from :data:`MIN_DAYS` to
+:data:`~carefacility.beds.plan.MAX_DAYS` (100 years)."""
 
 
 def _number_or_levels(value: Any) -> str:
@@ -61,12 +94,12 @@ NonNegativeByLevel = Annotated[
     Discriminator(_number_or_levels)]
 """A number ≥ 0 for every care level, or a mapping level → number ≥ 0."""
 
-PositiveByLevel = Annotated[
-    Annotated[Positive, Tag("[number]")] | Annotated[dict[Level, Positive], Tag("[by level]")],
+DaysByLevel = Annotated[
+    Annotated[Days, Tag("[number]")] | Annotated[dict[Level, Days], Tag("[by level]")],
     Discriminator(_number_or_levels)]
-"""A number > 0 for every care level, or a mapping level → number > 0."""
+"""A time in days (> 0, at most 100 years) for every care level, or a mapping level → days."""
 
-StayValues = Annotated[list[Positive], Field(min_length=1, max_length=100_000)]
+StayValues = Annotated[list[Days], Field(min_length=1, max_length=100_000)]
 
 StayValuesByLevel = Annotated[
     Annotated[StayValues, Tag("[number]")] | Annotated[dict[Level, StayValues],
@@ -120,15 +153,16 @@ class StaysSpec(Section):
         description="Family of the length of stay: exponential, lognormal (give sigma), gamma "
         "(give shape), deterministic (every stay is the mean) or empirical (drawn from "
         "values_days).")
-    mean_days: PositiveByLevel | None = Field(
-        None, description="Mean length of stay [days]: one number or a mapping care level → "
-        "days. Required except for empirical.")
-    sigma: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = Field(
+    mean_days: DaysByLevel | None = Field(
+        None, description="Mean length of stay [days], at most 36,500: one number or a "
+        "mapping care level → days. Required except for empirical.")
+    sigma: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] | None = Field(
         None, description="lognormal only: standard deviation of the logarithm of the stay "
-        "[-].")
-    shape: Positive | None = Field(
-        None, description="gamma only: shape k [-] (1 is exponential; the coefficient of "
-        "variation is 1/√k).")
+        "[-], 0 to 10.")
+    shape: Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False),
+                     _at_least(1e-3, "(a shape k)")] | None = Field(
+        None, description="gamma only: shape k [-], 0.001 to 10^6 (1 is exponential; the "
+        "coefficient of variation is 1/√k).")
     values_days: StayValuesByLevel | None = Field(
         None, description="empirical only: observed stays [days], a list or a mapping care "
         "level → list; a stay is drawn from them with equal probability, and the mean is "
@@ -163,7 +197,8 @@ class SimulationSpec(Section):
     start_date: dt.date = Field(description="First simulated day (e.g. 2021-01-01).")
     years: int = Field(ge=1, le=50, description="Years simulated.")
     replications: int = Field(20, ge=1, le=10_000, description="Independent replications.")
-    seed: int = Field(0, ge=0, description="Seed of the named random streams.")
+    seed: int = Field(0, ge=0, le=MAX_MAGNITUDE, description="Seed of the named random "
+                      "streams (0 to 10^12).")
     waiting_discipline: Literal["fifo", "priority", "longest_wait"] = Field(
         "fifo", description="Who gets a freed bed: first come first served; priority for "
         "dependent, low-income (特困) and 80+ applicants; or the longest wait in any zone."
@@ -194,10 +229,12 @@ class SimulationSpec(Section):
     )
     allow_other_zones: bool = Field(True, description="Applicants may go to other zones' "
                                     "homes when their own zone has no free bed.")
-    admitted_within_days: float = Field(30.0, gt=0, description="T in 'share of applicants "
-                                        "admitted within T days' [days].")
-    warmup_days: float = Field(0.0, ge=0, le=3650, description="Days simulated before the "
-                               "start with the first year's demand (not reported) [days].")
+    admitted_within_days: float = Field(30.0, gt=0, le=MAX_DAYS, allow_inf_nan=False,
+                                        description="T in 'share of applicants admitted "
+                                        "within T days' [days], at most 36,500.")
+    warmup_days: float = Field(0.0, ge=0, le=3650, allow_inf_nan=False,
+                               description="Days simulated before the start with the first "
+                               "year's demand (not reported) [days].")
     max_waiting: Count | None = Field(
         None, description="Longest waiting list [persons]: an applicant who finds no free bed "
         "and a full list is turned away (KPI blocked). 0 = a loss system (nobody waits, "
@@ -581,13 +618,14 @@ def _arrival_value_problems(arrivals: ArrivalsSpec, years: int | None,
     shares = arrivals.zone_shares
     if plan is not None:
         if shares is not None:
+            plan_zones = set(plan.zones)
             for zone in shares:
-                if zone not in plan.zones:
+                if zone not in plan_zones:
                     at((*loc, "zone_shares", zone), f"zone {zone!r} is not a plan zone"
-                       f"{did_you_mean(zone, plan.zones)}; zones: {', '.join(plan.zones)}",
+                       f"{did_you_mean(zone, plan.zones)}; zones: {name_list(plan.zones)}",
                        key=True)
         elif plan.zone_shares is None and len(plan.zones) > 1:
-            at(loc, f"the plan has {len(plan.zones)} zones ({', '.join(plan.zones)}) without "
+            at(loc, f"the plan has {len(plan.zones)} zones ({name_list(plan.zones)}) without "
                "share_of_elderly: give zone_shares (share of the applicants in each zone)",
                key=True)
     return problems

@@ -31,8 +31,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from carefacility.base.errors import Problem
-from carefacility.base.tables import read_table
+from carefacility.base.errors import Problem, format_path
+from carefacility.base.files import input_file
+from carefacility.base.tables import quote_cell, read_table
+from carefacility.base.yaml_source import YamlDocument
 from carefacility.need.defaults import (
     DEFINITIONS,
     derive_application_rates,
@@ -54,6 +56,8 @@ from carefacility.need.levels import (
 from carefacility.population.ages import parse_age_group
 
 __all__ = [
+    "MAX_RATE_PER_YEAR",
+    "MAX_RATIO",
     "FieldProblem",
     "NeedSpec",
     "TransitionSpec",
@@ -69,6 +73,18 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 # the section
 # --------------------------------------------------------------------------------------------
+MAX_RATE_PER_YEAR = 100.0
+"""Largest rate of the need section [per person-year]: 100 a year is a mean time of under
+four days at a level, faster than any transition, application, discharge or withdrawal."""
+
+MAX_RATIO = 1000.0
+"""Largest death-rate multiplier of a level [ratio]."""
+
+_RATE_FIELDS = ("bed_application_rate_per_year", "bed_application_rate_80plus_per_year",
+                "bed_application_rate_60_64_per_year", "resident_discharge_rate_per_year",
+                "waiting_withdrawal_rate_per_year")
+
+
 def _default_rates() -> list[TransitionRate]:
     return list(packaged_recovery_rates())
 
@@ -359,14 +375,41 @@ def _transition_problems(spec: TransitionSpec) -> list[FieldProblem]:
     return problems
 
 
+def _magnitude_problems(spec: NeedSpec) -> list[FieldProblem]:
+    """Rates and ratios that are not finite or beyond :data:`MAX_RATE_PER_YEAR` and
+    :data:`MAX_RATIO` (the models bound them below only)."""
+    problems: list[FieldProblem] = []
+
+    def check(path: tuple[str | int, ...], value: float, maximum: float, unit: str) -> None:
+        if not (math.isfinite(value) and value <= maximum):
+            problems.append(FieldProblem(path, f"{value:g} is outside the allowed range 0 to "
+                                               f"{maximum:g} {unit}"))
+
+    for name in _RATE_FIELDS:
+        rates = getattr(spec, name)
+        if rates is not None:
+            for level in LEVELS:
+                check((name, level), getattr(rates, level), MAX_RATE_PER_YEAR,
+                      "per person-year")
+    for level in LEVELS:
+        check(("mortality_relative_risk", level), getattr(spec.mortality_relative_risk, level),
+              MAX_RATIO, "[ratio]")
+    for index, rate in enumerate(spec.transitions.rates):
+        check(("transitions", "rates", index, "rate_per_year"), rate.rate_per_year,
+              MAX_RATE_PER_YEAR, "per person-year")
+    return problems
+
+
 def need_problems(spec: NeedSpec) -> list[FieldProblem]:
     """Every problem of a need section that field validation cannot see.
 
     Checks: age groups (from 60, contiguous, last open), one value per age group, levels of an
     age group summing to at most 1, transition rows (no self-transition, no overlap, no solved
-    transition with ``prevalence_consistent``), and the CSV paths not given together with the
-    inline values they replace. Ranges (rates ≥ 0, fractions in [0, 1], ratios > 0) are
-    enforced by the model itself (``pydantic.ValidationError``, a ``ValueError``).
+    transition with ``prevalence_consistent``), the CSV paths not given together with the
+    inline values they replace, and rates and ratios finite and at most
+    :data:`MAX_RATE_PER_YEAR` and :data:`MAX_RATIO`. Lower bounds (rates ≥ 0, fractions in
+    [0, 1], ratios > 0) are enforced by the model itself (``pydantic.ValidationError``, a
+    ``ValueError``).
 
     Parameters
     ----------
@@ -379,6 +422,7 @@ def need_problems(spec: NeedSpec) -> list[FieldProblem]:
     """
     problems = _prevalence_problems(spec.prevalence)
     problems += _transition_problems(spec.transitions)
+    problems += _magnitude_problems(spec)
     if spec.prevalence_csv is not None and "prevalence" in spec.model_fields_set:
         problems.append(FieldProblem(("prevalence_csv",),
                                      "give either prevalence or prevalence_csv, not both"))
@@ -423,15 +467,15 @@ def read_prevalence_csv(path: Path, shown_as: str
     for row_index, row in enumerate(table.rows):
         sex = row["sex"]
         if sex not in SEX_KEYS:
-            problems.append(table.problem(row_index, "sex",
-                                          f"{sex!r} is not a sex; allowed: male, female"))
+            problems.append(table.problem(row_index, "sex", f"{quote_cell(sex)} is not a sex; "
+                                          "allowed: male, female"))
             continue
         if row["age_group"] not in groups:
             groups.append(row["age_group"])
         key = (row["age_group"], sex)
         if key in values:
-            problems.append(table.problem(row_index, "age_group",
-                                          f"age group {key[0]!r} appears twice for {sex}"))
+            problems.append(table.problem(row_index, "age_group", f"age group "
+                                          f"{quote_cell(key[0])} appears twice for {sex}"))
             continue
         values[key] = [table.number(row_index, name, problems, minimum=0, maximum=1)
                        for name in CARE_LEVELS]
@@ -439,7 +483,7 @@ def read_prevalence_csv(path: Path, shown_as: str
         for sex in SEX_KEYS:
             if (group, sex) not in values:
                 problems.append(Problem(shown_as, 0, 0, "age_group",
-                                        f"age group {group!r} has no row for {sex}"))
+                                        f"age group {quote_cell(group)} has no row for {sex}"))
     if problems:
         return None, problems
     by_sex = {sex: LevelPrevalence(**{name: [values[(g, sex)][k] for g in groups]
@@ -466,15 +510,16 @@ def read_transition_rates_csv(path: Path, shown_as: str
         bad = False
         for column in ("from_level", "to_level"):
             if row[column] not in LEVELS:
-                problems.append(table.problem(row_index, column, f"{row[column]!r} is not a "
-                                              f"level; allowed: {', '.join(LEVELS)}"))
+                problems.append(table.problem(row_index, column, f"{quote_cell(row[column])} "
+                                              f"is not a level; allowed: {', '.join(LEVELS)}"))
                 bad = True
         sex = row.get("sex") or "both"
         if sex not in ("male", "female", "both"):
-            problems.append(table.problem(row_index, "sex",
-                                          f"{sex!r}; allowed: male, female, both"))
+            problems.append(table.problem(row_index, "sex", f"{quote_cell(sex)}; allowed: "
+                                          "male, female, both"))
             bad = True
-        value = table.number(row_index, "rate_per_year", problems, minimum=0)
+        value = table.number(row_index, "rate_per_year", problems, minimum=0,
+                             maximum=MAX_RATE_PER_YEAR)
         if bad or math.isnan(value):
             continue
         rates.append(TransitionRate(from_level=row["from_level"], to_level=row["to_level"],
@@ -483,8 +528,8 @@ def read_transition_rates_csv(path: Path, shown_as: str
     return (None if problems else rates), problems
 
 
-def resolve_need_tables(spec: NeedSpec, base_dir: Path | str
-                        ) -> tuple[NeedSpec, list[Problem]]:
+def resolve_need_tables(spec: NeedSpec, base_dir: Path | str, *, allow_outside: bool = False,
+                        doc: YamlDocument | None = None) -> tuple[NeedSpec, list[Problem]]:
     """Read the CSV tables a need section names and return it with the tables inline.
 
     Parameters
@@ -492,6 +537,12 @@ def resolve_need_tables(spec: NeedSpec, base_dir: Path | str
     spec : NeedSpec
     base_dir : path
         Directory of the scenario file; CSV paths are relative to it.
+    allow_outside : bool
+        The scenario's ``allow_files_outside``: paths may then be absolute or lead out of
+        ``base_dir`` (refused otherwise, :func:`carefacility.base.files.input_file`).
+    doc : YamlDocument, optional
+        The scenario document: a refused path is then located at its field in the scenario
+        (else at the path itself).
 
     Returns
     -------
@@ -503,15 +554,28 @@ def resolve_need_tables(spec: NeedSpec, base_dir: Path | str
     base = Path(base_dir)
     problems: list[Problem] = []
     data = spec.model_dump(exclude_unset=True)
-    if spec.prevalence_csv is not None:
-        table, found = read_prevalence_csv(base / spec.prevalence_csv, spec.prevalence_csv)
+
+    def located(location: tuple[str, ...], given: str) -> Path | None:
+        path, refused = input_file(base, given, allow_outside=allow_outside)
+        if path is None:
+            where = ("need", *location)
+            problems.append(doc.problem(where, format_path(where), refused or "refused")
+                            if doc is not None else Problem(given, 0, 0, "(file)",
+                                                            refused or "refused"))
+        return path
+
+    prevalence_path = (located(("prevalence_csv",), spec.prevalence_csv)
+                       if spec.prevalence_csv is not None else None)
+    if spec.prevalence_csv is not None and prevalence_path is not None:
+        table, found = read_prevalence_csv(prevalence_path, spec.prevalence_csv)
         problems += found
         if table is not None:
             data["prevalence"] = table.model_dump()
             data.pop("prevalence_csv", None)
-    if spec.transitions.rates_csv is not None:
-        rates, found = read_transition_rates_csv(base / spec.transitions.rates_csv,
-                                                 spec.transitions.rates_csv)
+    rates_path = (located(("transitions", "rates_csv"), spec.transitions.rates_csv)
+                  if spec.transitions.rates_csv is not None else None)
+    if spec.transitions.rates_csv is not None and rates_path is not None:
+        rates, found = read_transition_rates_csv(rates_path, spec.transitions.rates_csv)
         problems += found
         if rates is not None:
             transitions = dict(data.get("transitions", {}))

@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from carefacility.base.errors import Problem, format_path
-from carefacility.base.tables import Table, read_table
+from carefacility.base.errors import Problem, format_path, name_list
+from carefacility.base.files import input_file
+from carefacility.base.tables import Table, quote_cell, read_table
 from carefacility.base.yaml_source import YamlDocument
 from carefacility.population import spec as models
 from carefacility.population.ages import check_age_groups, parse_age_group
@@ -49,6 +50,14 @@ __all__ = [
 
 SEXES = ("male", "female")
 Location = tuple[str | int, ...]
+
+YEAR_RANGE = (1900, 2300)
+"""Calendar years a ``{year: value}`` path of a population section may name."""
+
+MAX_BIRTHS_SHARE = 0.10
+"""Births a year can add, as a share of the base population, in the check that net
+out-migration does not empty a population (a crude birth rate of 100 per 1,000, beyond any
+population's: the check never refuses an outflow births could make up for)."""
 
 POPULATION_SECTIONS = ("population", "registered_population")
 """Keys of the population sections of a scenario file: the primary one (any basis) and the
@@ -175,10 +184,12 @@ class _Resolver:
     """Collects problems while reading one population section (``population`` or
     ``registered_population``: ``section`` is the first part of every location)."""
 
-    def __init__(self, doc: YamlDocument, base_dir: Path, section: str = "population"):
+    def __init__(self, doc: YamlDocument, base_dir: Path, section: str = "population", *,
+                 allow_outside: bool = False):
         self.doc = doc
         self.base_dir = base_dir
         self.section = section
+        self.allow_outside = allow_outside
         self.problems: list[Problem] = []
 
     def at(self, location: Location, message: str, *, key: bool = False) -> None:
@@ -186,7 +197,10 @@ class _Resolver:
 
     def table(self, location: Location, relative: str, required: Sequence[str],
               optional: Sequence[str] = ()) -> Table | None:
-        path = (self.base_dir / relative) if not Path(relative).is_absolute() else Path(relative)
+        path, refused = input_file(self.base_dir, relative, allow_outside=self.allow_outside)
+        if path is None:
+            self.at(location, refused or "refused")
+            return None
         shown = str(Path(self.doc.file).parent / relative)
         if not path.is_file():
             self.at(location, f"CSV file {relative!r} not found (looked for {path}); "
@@ -213,7 +227,10 @@ class _Resolver:
             years, values = [base_year], [value]
         for year, number in zip(years, values, strict=True):
             where = (*location, year) if isinstance(value, dict) else location
-            if not (minimum <= number <= maximum):
+            if isinstance(value, dict) and not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
+                self.at(where, f"year {year} is outside {YEAR_RANGE[0]} to {YEAR_RANGE[1]}; "
+                               "give calendar years", key=True)
+            if not (math.isfinite(number) and minimum <= number <= maximum):
                 self.at(where, f"{number:g} is outside the allowed range "
                                f"{minimum:g} to {maximum:g} {unit}")
         return TimePath(np.asarray(years, dtype=float), np.asarray(values, dtype=float))
@@ -327,7 +344,8 @@ def _key_years(resolver: _Resolver, location: Location, keys: list[str], kind: s
         if kind == "period":
             match = _PERIOD.match(key)
             if not match or int(match.group(2)) <= int(match.group(1)):
-                resolver.at(location, f'in {csv_name}: period {key!r} is not like "2020-2025"')
+                resolver.at(location, f"in {csv_name}: period {quote_cell(key)} is not like "
+                                      '"2020-2025"')
                 return None
             start, end = int(match.group(1)), int(match.group(2))
             # WPP periods run from 1 July of the first year to 30 June of the last
@@ -336,10 +354,12 @@ def _key_years(resolver: _Resolver, location: Location, keys: list[str], kind: s
             try:
                 years.append(float(int(key)))
             except ValueError:
-                resolver.at(location, f"in {csv_name}: year {key!r} is not a whole year")
+                resolver.at(location, f"in {csv_name}: year {quote_cell(key)} is not a whole "
+                                      "year")
                 return None
     if any(b <= a for a, b in itertools.pairwise(years)):
-        resolver.at(location, f"in {csv_name}: {kind}s out of order ({', '.join(keys)}); "
+        resolver.at(location, f"in {csv_name}: {kind}s out of order "
+                              f"({name_list(quote_cell(key) for key in keys)}); "
                               "list them in increasing order")
         return None
     return np.asarray(years)
@@ -634,6 +654,51 @@ def _migration(r: _Resolver, mig: MigrationSpec, base_year: int
     return net, migration_counts
 
 
+def _emptying_migration(r: _Resolver, spec: PopulationSpec, base_table: GroupedTable,
+                        net: TimePath, counts: GroupedTable | None) -> None:
+    """Refuse net out-migration that would empty the population (a located problem).
+
+    The outflow of any projected year must not exceed the base population, and the outflow
+    added up from the base date must not exceed the base population plus the most births
+    could add (:data:`MAX_BIRTHS_SHARE` of it a year, deaths ignored): otherwise the
+    projection would run out of people and clip every age at zero.
+    """
+    population = float(base_table.values.sum())
+    start = base_time(spec.base_date)
+    steps = max(1, math.ceil(spec.horizon_year + 1 - start - 1e-9))
+    times = start + np.arange(steps) + 0.5
+    if counts is not None:
+        totals = counts.values.reshape(len(counts.keys), -1).sum(axis=1)
+        flows = (np.full(steps, totals[0]) if np.isnan(counts.keys[0])
+                 else np.interp(times, counts.keys, totals))
+        where: Location = (r.section, "migration", "counts_csv")
+    else:
+        flows = net.at(times)
+        where = (r.section, "migration", "net_per_year")
+    outflow = np.maximum(-np.asarray(flows, dtype=float), 0.0)
+    if not np.any(outflow > 0):
+        return
+    years = np.floor(times).astype(int)
+    unit = "persons a year"
+    over = np.flatnonzero(outflow > population)
+    if over.size:
+        step = int(over[0])
+        when = "in the first year" if step == 0 else f"in {years[step]}"
+        r.at(where, f"net out-migration of {outflow[step]:,.0f} {unit} {when} is "
+                    f"more than the whole base population ({population:,.0f} persons): the "
+                    "projection would be emptied in one year; check the sign and the size "
+                    "(persons a year, not per 1,000)")
+        return
+    allowance = population * (1.0 + MAX_BIRTHS_SHARE * (np.arange(steps) + 1))
+    over = np.flatnonzero(np.cumsum(outflow) > allowance)
+    if over.size:
+        step = int(over[0])
+        r.at(where, f"net out-migration adds up to {np.cumsum(outflow)[step]:,.0f} persons by "
+                    f"{years[step]}, more than the base population ({population:,.0f}) and "
+                    "all the births it could have: the projection would run out of people; "
+                    "check the sign and the size (persons a year, not per 1,000)")
+
+
 _SECTION_CHECKS = {
     "base_population": ("BasePopulationSpec", lambda r, spec, year: _base_population(r, spec)),
     "mortality": ("MortalitySpec", lambda r, spec, year: _mortality(r, spec)),
@@ -642,11 +707,13 @@ _SECTION_CHECKS = {
 }
 
 
-def check_population_sections(data: Any, doc: YamlDocument, base_dir: Path) -> list[Problem]:
+def check_population_sections(data: Any, doc: YamlDocument, base_dir: Path, *,
+                              allow_outside: bool = False) -> list[Problem]:
     """Check the tables of every population sub-section that is valid on its own.
 
     Used when the scenario as a whole failed validation, so that table problems are reported
-    together with the structural ones.
+    together with the structural ones. ``allow_outside`` is the scenario's
+    ``allow_files_outside`` (see :func:`carefacility.base.files.input_file`).
     """
 
     if not isinstance(data, dict):
@@ -661,7 +728,7 @@ def check_population_sections(data: Any, doc: YamlDocument, base_dir: Path) -> l
             base_year = dt.date.fromisoformat(str(population.get("base_date"))).year
         except ValueError:
             pass
-        r = _Resolver(doc, base_dir, section)
+        r = _Resolver(doc, base_dir, section, allow_outside=allow_outside)
         for key, (model_name, check) in _SECTION_CHECKS.items():
             if key not in population:
                 continue
@@ -675,7 +742,7 @@ def check_population_sections(data: Any, doc: YamlDocument, base_dir: Path) -> l
 
 
 def resolve_population(spec: PopulationSpec, doc: YamlDocument, base_dir: Path, *,
-                       section: str = "population"
+                       section: str = "population", allow_outside: bool = False
                        ) -> tuple[PopulationInputs | None, list[Problem]]:
     """Read and check every table of a population section.
 
@@ -690,12 +757,15 @@ def resolve_population(spec: PopulationSpec, doc: YamlDocument, base_dir: Path, 
     section : str
         The section's key in the file (``population`` or ``registered_population``); problems
         are located under it.
+    allow_outside : bool
+        The scenario's ``allow_files_outside``: CSV paths may then be absolute or lead out of
+        ``base_dir`` (refused otherwise, :func:`carefacility.base.files.input_file`).
 
     Returns
     -------
     (PopulationInputs or None, list of Problem)
     """
-    r = _Resolver(doc, base_dir, section)
+    r = _Resolver(doc, base_dir, section, allow_outside=allow_outside)
     base_year = spec.base_date.year
     if not (base_year + 1 <= spec.horizon_year <= base_year + 100):
         r.at((section, "horizon_year"),
@@ -706,6 +776,8 @@ def resolve_population(spec: PopulationSpec, doc: YamlDocument, base_dir: Path, 
     srb = r.time_path((section, "sex_ratio_at_birth"), spec.sex_ratio_at_birth, base_year,
                       minimum=0.8, maximum=1.4, unit="male births per female birth")
     net, migration_counts = _migration(r, spec.migration, base_year)
+    if not r.problems and base_table is not None:
+        _emptying_migration(r, spec, base_table, net, migration_counts)
     if r.problems or base_table is None or mortality is None:
         return None, r.problems
     return PopulationInputs(

@@ -26,11 +26,16 @@ __all__ = [
     "PopulationSpec",
 ]
 
-NonNegative = Annotated[float, Field(ge=0)]
+MAX_PERSONS = 1e10
+"""Largest count of persons a population field takes (the world has fewer than 10^10)."""
+
+Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 YearPath = dict[int, float]
 """A value by calendar year, ``{2020: 1.3, 2030: 1.5}``: linear between years, flat outside."""
-Tfr = Annotated[float, Field(ge=0, le=10)]
-Srb = Annotated[float, Field(ge=0.8, le=1.4)]
+Tfr = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)]
+Srb = Annotated[float, Field(ge=0.8, le=1.4, allow_inf_nan=False)]
+Year = Annotated[int, Field(ge=1900, le=2300)]
+"""A calendar year a projection can refer to."""
 
 
 class GroupedBySex(Section):
@@ -60,12 +65,15 @@ class BasePopulationSpec(Section):
     scale_to_total: float | None = Field(
         None,
         gt=0,
+        le=MAX_PERSONS,
+        allow_inf_nan=False,
         description=(
             "Optional: rescale all counts proportionally to this total [persons], e.g. to move "
-            "a census count to a registered total. Say why in a comment."
+            "a census count to a registered total (at most 10^10). Say why in a comment."
         ),
     )
-    match_shares: dict[str, Annotated[float, Field(gt=0, lt=1)]] | None = Field(
+    match_shares: dict[str, Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]] | None = (
+        Field(
         None,
         description=(
             'Optional: published shares of the total by age band, e.g. {"0-14": 0.1345, '
@@ -74,7 +82,7 @@ class BasePopulationSpec(Section):
             "within each band the table's own structure is kept. For places with published "
             "shares but no age table: give a reference table (e.g. the national census) here."
         ),
-    )
+    ))
 
 
 class E0BySexSpec(Section):
@@ -106,7 +114,7 @@ class MortalityFitSpec(Section):
     source: str | None = Field(
         None, description="Required: where the e0 come from (publisher, year, page or URL)."
     )
-    year: int | None = Field(
+    year: Year | None = Field(
         None, description="Calendar year of `male` and `female`; its e0 is matched on 1 July "
         "[year]. Must lie within the table's periods."
     )
@@ -114,7 +122,7 @@ class MortalityFitSpec(Section):
                                "[years], 20 to 100.")
     female: float | None = Field(None, description="Life expectancy at birth of females in "
                                  "`year` [years], 20 to 100.")
-    path: dict[int, E0BySexSpec] | None = Field(
+    path: dict[Year, E0BySexSpec] | None = Field(
         None,
         description="Instead of year/male/female: e0 by calendar year, {2015: {male: 80.47, "
         "female: 85.09}, 2020: {...}} [years], increasing years within the table's periods. "
@@ -142,6 +150,7 @@ class MortalitySpec(Section):
         0.0,
         ge=-0.05,
         le=0.10,
+        allow_inf_nan=False,
         description="Annual decline of every death rate after the last period's midpoint "
         "[fraction per year], e.g. 0.01 = 1 % lower each year.",
     )
@@ -156,7 +165,7 @@ class AgePatternSpec(Section):
     """Distribution of fertility over the mother's age [percent, sums to 100]."""
 
     age_groups: list[str] = Field(min_length=1, description='e.g. "15-19", "20-24", ...')
-    percent: list[NonNegative] = Field(description="Share of the TFR in each group [percent].")
+    percent: list[Percent] = Field(description="Share of the TFR in each group [percent].")
 
 
 class FertilitySpec(Section):
@@ -182,7 +191,8 @@ class MigrationSpec(Section):
     net_per_year: float | YearPath = Field(
         0.0, description="Net migrants per year [persons], a number or {year: value}."
     )
-    share_male: float = Field(0.5, ge=0, le=1, description="Share of net migrants who are male.")
+    share_male: float = Field(0.5, ge=0, le=1, allow_inf_nan=False,
+                              description="Share of net migrants who are male.")
     profile: Literal["rogers_castro"] = Field(
         "rogers_castro",
         description="Age profile of net migrants: the Rogers-Castro model schedule.",
@@ -216,7 +226,8 @@ class PopulationSpec(Section):
         "31 December stands for the year-end count (24:00, as registered counts 年末 are "
         "published); any other date for its start (00:00, the census standard time)."
     )
-    horizon_year: int = Field(description="Last calendar year to project.")
+    horizon_year: Year = Field(description="Last calendar year to project (1 to 100 years "
+                               "after the base date's year).")
     report_date: Literal["year_end", "mid_year"] = Field(
         "year_end",
         description="Which day of each year the outputs describe: 31 Dec (as registered counts "

@@ -17,6 +17,7 @@ observations, each refused with a located message saying why.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,8 +27,9 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from carefacility.base.errors import Problem, ScenarioError, did_you_mean, format_path
+from carefacility.base.files import OPT_IN
 from carefacility.base.section import Section
-from carefacility.base.yaml_source import YamlDocument, read_yaml
+from carefacility.base.yaml_source import Yaml11Bool, YamlDocument, read_yaml
 from carefacility.beds.plan import PlanArrays, PlanSpec, resolve_plan
 from carefacility.beds.simulation_spec import SimulationSpec, simulation_problems
 from carefacility.need.spec import (
@@ -48,6 +50,12 @@ from carefacility.population.spec import (
     MigrationSpec,
     MortalitySpec,
     PopulationSpec,
+)
+from carefacility.scenario.checks import (
+    document_kind,
+    file_problems,
+    number_problems,
+    typed_value_problems,
 )
 from carefacility.services.spec import Communities, ServicesSpec, resolve_services
 from carefacility.targets.backtest import (
@@ -80,6 +88,11 @@ class ScenarioSpec(Section):
 
     name: str = Field(min_length=1, description="Short title shown on charts and reports.")
     description: str = Field("", description="Free text: place, sources, what the plan is.")
+    allow_files_outside: bool = Field(
+        False, description="Let the CSV paths of the scenario be absolute or lead out of the "
+        "scenario file's folder (after resolving '..' and links). Default false: input files "
+        "are data the scenario owns, kept in its folder or below it, so that a scenario from "
+        "someone else cannot make this computer read its other files.")
     population: PopulationSpec | None = Field(
         None, description="The population whose elders make the care need (projected by age "
         "and sex). Required, except when simulation.arrivals and simulation.stays give the "
@@ -230,38 +243,86 @@ def validate_scenario(path: str | Path) -> tuple[Scenario | None, list[Problem]]
     Parameters
     ----------
     path : str or pathlib.Path
-        The scenario YAML file.
+        The scenario YAML file; CSV paths inside it are relative to its folder and may not
+        leave it unless the file sets ``allow_files_outside: true``.
 
     Returns
     -------
     (Scenario or None, list of Problem)
-        The scenario is ``None`` whenever any problem was found.
+        The scenario is ``None`` whenever any problem was found. Problems are reported once
+        each; where the file's own text was refused (a leading zero, ``.inf``, a number far
+        too large, a path out of the folder, a number given as a date) no second message about
+        the same value follows, and a value YAML 1.1 reads otherwise gets a hint.
     """
     doc, problems = read_yaml(path)
     if doc is None:
         return None, problems
     if not isinstance(doc.data, dict):
-        given = _describe(doc.data)
-        problems.append(doc.problem((), "(document)",
-                                    f"a scenario is a mapping of sections, got {given}"))
+        problems.append(doc.problem((), "(document)", "a scenario is a mapping of sections "
+                                    "(name:, population:, plan:, simulation: ...), got "
+                                    f"{document_kind(doc.data)}"))
         return None, problems
-    problems += _missing_population(doc.data, doc)
+    base_dir = Path(path).resolve().parent
+    opt_in = doc.data.get(OPT_IN)
+    allow_outside = opt_in is True or (isinstance(opt_in, Yaml11Bool) and opt_in.truth)
+    refused_files = file_problems(doc, base_dir, allow_outside=allow_outside)
+    early = problems + refused_files + typed_value_problems(doc, ScenarioSpec)
+    scenario, found = _validate_document(doc, Path(path), base_dir, allow_outside,
+                                         refused_services=any(
+                                             problem.field.startswith("services.")
+                                             for problem in refused_files))
+    problems = _finish(doc, early, found)
+    if problems:
+        return None, problems
+    return scenario, []
+
+
+def _finish(doc: YamlDocument, early: list[Problem], later: list[Problem]) -> list[Problem]:
+    """Every problem once: the ``early`` ones (the file's own text refused where it stands)
+    first, a ``later`` one only where no early one stands at the same place and field, and
+    the hint of a value YAML 1.1 reads otherwise added where a problem names that value."""
+    problems = _first_at_each_place(early, later)
+    if not doc.hints:
+        return problems
+    hints = {(*doc.position(path), format_path(path)): hint for path, hint in doc.hints.items()}
+    return [dataclasses.replace(problem, message=f"{problem.message}; {hint}")
+            if (hint := hints.get((problem.line, problem.column, problem.field))) is not None
+            and hint not in problem.message else problem
+            for problem in problems]
+
+
+def _first_at_each_place(first: list[Problem], then: list[Problem]) -> list[Problem]:
+    """``first``, and each of ``then`` where none of ``first`` stands at the same place and
+    field (each problem once)."""
+    taken = {(problem.line, problem.column, problem.field) for problem in first}
+    return _unique(first + [problem for problem in then
+                            if (problem.line, problem.column, problem.field) not in taken])
+
+
+def _validate_document(doc: YamlDocument, path: Path, base_dir: Path, allow_outside: bool, *,
+                       refused_services: bool) -> tuple[Scenario | None, list[Problem]]:
+    """The checks of a scenario document that is a mapping: the models, the tables, and the
+    checks across sections (every problem found, and the scenario when there is none)."""
+    problems = _missing_population(doc.data, doc)
     if doc.data.get("population") is None:
         problems += _without_population_problems(doc.data, doc)
-    base_dir = Path(path).resolve().parent
     try:
         spec = ScenarioSpec.model_validate(doc.data)
     except ValidationError as error:
-        table_problems = check_population_sections(doc.data, doc, base_dir)
+        table_problems = check_population_sections(doc.data, doc, base_dir,
+                                                   allow_outside=allow_outside)
         return None, _unique(problems + _pydantic_problems(error, doc) + table_problems
-                             + _plan_and_simulation_problems(doc, base_dir))
+                             + _plan_and_simulation_problems(doc, base_dir, allow_outside))
+    out_of_bounds = number_problems(spec, doc)
     population = None
     extra_populations: dict[str, PopulationInputs] = {}
     bases: list[str] = []
     if spec.population is not None:
-        population, population_problems = resolve_population(spec.population, doc, base_dir)
+        population, population_problems = resolve_population(spec.population, doc, base_dir,
+                                                             allow_outside=allow_outside)
         problems.extend(population_problems)
-        extra_populations, basis_problems = _resolve_other_bases(spec, doc, base_dir)
+        extra_populations, basis_problems = _resolve_other_bases(spec, doc, base_dir,
+                                                                 allow_outside)
         problems.extend(basis_problems)
         bases = _bases(spec)
     demand_basis = (default_demand_basis(bases, spec.population.demand_basis)
@@ -281,7 +342,7 @@ def validate_scenario(path: str | Path) -> tuple[Scenario | None, list[Problem]]
                                             need_used=spec.population is not None))
     need = None
     if spec.population is not None and (spec.plan is not None or spec.need is not None):
-        need, need_problems_found = _resolve_need(spec.need, doc, base_dir)
+        need, need_problems_found = _resolve_need(spec.need, doc, base_dir, allow_outside)
         problems.extend(need_problems_found)
     for key, section in _population_sections(spec):
         if spec.simulation is None:
@@ -307,7 +368,7 @@ def validate_scenario(path: str | Path) -> tuple[Scenario | None, list[Problem]]
             problems.append(doc.problem(("services",), "services", "services are simulated "
                                         "with the plan: add `plan` and `simulation` sections",
                                         key=True))
-        else:
+        elif not refused_services:  # never read a file the scenario may not name
             communities, service_problems = resolve_services(spec.services, plan.zones, doc,
                                                              base_dir)
             problems.extend(service_problems)
@@ -345,9 +406,10 @@ def validate_scenario(path: str | Path) -> tuple[Scenario | None, list[Problem]]
         present, missing = ("plan", "simulation") if spec.plan else ("simulation", "plan")
         problems.append(doc.problem((present,), missing, f"a scenario with a `{present}` "
                                     f"section needs a `{missing}` section too", key=True))
+    problems = _first_at_each_place(out_of_bounds, problems)
     if problems or (population is None and spec.population is not None):
         return None, problems
-    return Scenario(spec=spec, file=Path(path), population=population, plan=plan,
+    return Scenario(spec=spec, file=path, population=population, plan=plan,
                     need=need, communities=communities,
                     extra_populations=extra_populations), []
 
@@ -410,7 +472,8 @@ def _without_population_problems(data: dict[str, Any], doc: YamlDocument) -> lis
     return problems
 
 
-def _plan_and_simulation_problems(doc: YamlDocument, base_dir: Path) -> list[Problem]:
+def _plan_and_simulation_problems(doc: YamlDocument, base_dir: Path, allow_outside: bool
+                                  ) -> list[Problem]:
     """The cross-checks of ``plan`` and ``simulation`` when the file as a whole did not
     validate: run on every part that is valid on its own, so that their problems are reported
     together with the structural ones."""
@@ -429,7 +492,7 @@ def _plan_and_simulation_problems(doc: YamlDocument, base_dir: Path) -> list[Pro
         plan = None
     problems: list[Problem] = []
     plan_arrays = None
-    zones = _population_zones(data, doc, base_dir)
+    zones = _population_zones(data, doc, base_dir, allow_outside)
     if plan is not None and zones is not None:
         start = simulation.start_date if isinstance(simulation, SimulationSpec) else None
         plan_arrays, found = resolve_plan(plan, zones, doc, start_date=start,
@@ -441,8 +504,8 @@ def _plan_and_simulation_problems(doc: YamlDocument, base_dir: Path) -> list[Pro
     return problems
 
 
-def _population_zones(data: dict[str, Any], doc: YamlDocument, base_dir: Path
-                      ) -> tuple[str, ...] | None:
+def _population_zones(data: dict[str, Any], doc: YamlDocument, base_dir: Path,
+                      allow_outside: bool) -> tuple[str, ...] | None:
     """Zones of the demand population when it can be read on its own (``("all",)`` without a
     population or without zones), None when it cannot."""
     raw = data.get("population")
@@ -454,7 +517,7 @@ def _population_zones(data: dict[str, Any], doc: YamlDocument, base_dir: Path
         return None
     if data.get("registered_population") is not None:
         return None  # the demand basis may be the other one: not checked before it validates
-    inputs, _found = resolve_population(population, doc, base_dir)
+    inputs, _found = resolve_population(population, doc, base_dir, allow_outside=allow_outside)
     return inputs.zones if inputs is not None else None
 
 
@@ -483,7 +546,8 @@ def _bases(spec: ScenarioSpec) -> list[str]:
     return bases
 
 
-def _resolve_other_bases(spec: ScenarioSpec, doc: YamlDocument, base_dir: Path
+def _resolve_other_bases(spec: ScenarioSpec, doc: YamlDocument, base_dir: Path,
+                         allow_outside: bool = False
                          ) -> tuple[dict[str, PopulationInputs], list[Problem]]:
     """The ``registered_population`` section read and checked, and the choice of
     ``population.demand_basis`` checked against the bases the file projects."""
@@ -507,7 +571,8 @@ def _resolve_other_bases(spec: ScenarioSpec, doc: YamlDocument, base_dir: Path
             problems.append(doc.problem(
                 (key, "demand_basis"), f"{key}.demand_basis", "demand_basis is chosen once, "
                 "in `population:`; remove it here", key=True))
-        inputs, found = resolve_population(second, doc, base_dir, section=key)
+        inputs, found = resolve_population(second, doc, base_dir, section=key,
+                                           allow_outside=allow_outside)
         problems.extend(found)
         if inputs is not None and not problems:
             extra["registered"] = inputs
@@ -521,12 +586,13 @@ def _resolve_other_bases(spec: ScenarioSpec, doc: YamlDocument, base_dir: Path
     return extra, problems
 
 
-def _resolve_need(need: NeedSpec | None, doc: YamlDocument, base_dir: Path
-                  ) -> tuple[NeedSpec | None, list[Problem]]:
+def _resolve_need(need: NeedSpec | None, doc: YamlDocument, base_dir: Path,
+                  allow_outside: bool = False) -> tuple[NeedSpec | None, list[Problem]]:
     """The need section with its tables read, or the defaults; problems located in the file."""
     if need is None:
         return default_need_spec(), []
-    resolved, problems = resolve_need_tables(need, base_dir)
+    resolved, problems = resolve_need_tables(need, base_dir, allow_outside=allow_outside,
+                                             doc=doc)
     for found in need_problems(resolved):
         location = ("need", *found.path)
         problems.append(doc.problem(location, format_path(location), found.message))
