@@ -214,6 +214,10 @@ def _yaml_error_problem(error: yaml.YAMLError, file: str) -> Problem:
     line, col = _mark(mark)
     what = getattr(error, "problem", None) or type(error).__name__
     context = getattr(error, "context", None)
+    if "nesting depth" in str(what):
+        # PyYAML ≥ 6.0.4 stops deep nesting in its scanner, before our own limit is reached
+        return Problem(file, line, col, "(document)", f"nesting deeper than {MAX_DEPTH} "
+                       "levels; a scenario needs only a few levels")
     message = f"malformed YAML: {what}" + (f" ({context})" if context else "")
     return Problem(file, line, col, "(document)", message)
 
