@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import MINIMAL
 
 from carefacility.cli import main
 from carefacility.runner.prepare import prepare_run
@@ -44,7 +43,26 @@ QUEUE = textwrap.dedent("""\
     """)
 """A scenario without a population: a queue of 100 beds."""
 
-PLACE = MINIMAL.replace("name: test\n", 'name: "A place"\n', 1) + textwrap.dedent("""\
+PLACE = textwrap.dedent("""\
+    name: "A place"
+    population:
+      basis: resident
+      base_date: 2020-11-01
+      horizon_year: 2030
+      base_population:
+        inline:
+          age_groups: ["0-14", "15-59", "60-79", "80+"]
+          male: [1000, 3000, 800, 100]
+          female: [950, 2900, 850, 160]
+      mortality:
+        measure: nMx
+        csv: data/china_wpp2024_nmx.csv
+      fertility:
+        tfr: 1.1
+        age_pattern:
+          age_groups: ["15-19", "20-24", "25-29", "30-34", "35-39", "40-44", "45-49"]
+          percent: [3, 25, 37, 22, 9, 3, 1]
+      sex_ratio_at_birth: 1.1
       migration:
         net_per_year: -20
     plan:
@@ -56,7 +74,7 @@ PLACE = MINIMAL.replace("name: test\n", 'name: "A place"\n', 1) + textwrap.deden
       start_date: 2021-01-01
       years: 2
     """)
-"""The minimal scenario of conftest (4,960 + 4,960 persons) with a net outflow and a plan."""
+"""A scenario with a population (4,960 + 4,960 persons) and a plan."""
 
 SECRET = "secret:x:0:0:root-token-5f1c:/root:/bin/bash"
 """The first line of a file outside the scenario's folder; no message may quote it."""
