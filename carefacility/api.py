@@ -24,6 +24,7 @@ from typing import Literal
 
 import pandas as pd
 
+from carefacility.base.progress import Progress
 from carefacility.population.projection import (
     PopulationProjection,
     project_populations,
@@ -103,7 +104,9 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
         seed: int | None = None, executor: Executor = "processes", workers: int | None = None,
         dask_address: str | None = None, until_decided: bool = False,
         max_replications: int | None = None,
-        projection: PopulationProjection | None = None) -> RunResult:
+        projection: PopulationProjection | None = None,
+        progress: Progress | None = None,
+        estimate: RunEstimate | None = None) -> RunResult:
     """Simulate the scenario's plan against its care need, many replications.
 
     Parameters
@@ -127,6 +130,14 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
     projection : PopulationProjection, optional
         The scenario's projection when already made (``project(scenario)``), so that it is
         not projected again; ignored for a scenario without a population.
+    progress : carefacility.base.progress.Progress, optional
+        Times the stages and shows them while they run:
+        ``ConsoleProgress()`` (from :mod:`carefacility.base.progress`) draws a progress bar
+        with the time left on a terminal; by default nothing is shown. Stage times are in
+        ``result.metadata["stage_seconds"]``.
+    estimate : RunEstimate, optional
+        What :func:`estimate` returned for the same scenario and projection: its prepared
+        inputs are used, not prepared again.
 
     Returns
     -------
@@ -148,23 +159,29 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
     if scenario.population is None:
         projection = None
     elif projection is None:
-        projection = project(scenario)
+        progress = progress if progress is not None else Progress()
+        with progress.stage("project"):
+            projection = project(scenario)
+    prepared = estimate.prepared if estimate is not None else None
     return _run(scenario, replications=replications, seed=seed, executor=executor,
                 workers=workers, dask_address=dask_address, projection=projection,
-                until_decided=until_decided, max_replications=max_replications)
+                until_decided=until_decided, max_replications=max_replications,
+                prepared=prepared, progress=progress)
 
 
 def estimate(scenario: Scenario | str | Path, *, replications: int | None = None,
              executor: Executor = "processes", workers: int | None = None,
              dask_address: str | None = None, until_decided: bool = False,
              max_replications: int | None = None,
-             projection: PopulationProjection | None = None) -> RunEstimate:
+             projection: PopulationProjection | None = None,
+             progress: Progress | None = None) -> RunEstimate:
     """What :func:`run` with the same arguments will cost: events, time, memory, output size.
 
     The run is prepared (projection, care need, demand, the bed simulation's inputs: about
     half a second for a district, :func:`carefacility.runner.prepare.prepare_run`) but nothing
-    is simulated; :func:`run` prepares again, a small cost beside the simulation. The
-    formula and the measurements behind it are in :mod:`carefacility.runner.estimate`.
+    is simulated; pass the estimate to :func:`run` (``run(..., estimate=estimate)``) and it
+    uses these prepared inputs instead of preparing again. The formula and the measurements
+    behind it are in :mod:`carefacility.runner.estimate`.
 
     Parameters
     ----------
@@ -182,11 +199,14 @@ def estimate(scenario: Scenario | str | Path, *, replications: int | None = None
         The cap of ``until_decided``.
     projection : PopulationProjection, optional
         The scenario's projection when already made.
+    progress : carefacility.base.progress.Progress, optional
+        Times (and shows) the preparation as the stage ``prepare``.
 
     Returns
     -------
     RunEstimate
-        ``events``, ``seconds``, ``peak_bytes``, ``output_bytes`` and ``text``.
+        ``events``, ``seconds``, ``peak_bytes``, ``output_bytes``, ``text`` and the
+        ``prepared`` inputs.
     """
     from carefacility.runner.estimate import estimate_run
     from carefacility.runner.prepare import prepare_run
@@ -200,7 +220,10 @@ def estimate(scenario: Scenario | str | Path, *, replications: int | None = None
         kept = max_replications if max_replications is not None else max(
             DEFAULT_MAX_REPLICATIONS, kept)
     alternative = min(simulation.alternative_rule_replications, kept)
-    prepared = prepare_run(scenario, projection if scenario.population is not None else None)
+    progress = progress if progress is not None else Progress()
+    with progress.stage("prepare"):
+        prepared = prepare_run(scenario,
+                               projection if scenario.population is not None else None)
     return estimate_run(prepared, kept, workers, executor=executor,
                         bed_only_replications=alternative,
                         remote=executor == "dask" and dask_address is not None)
@@ -238,8 +261,9 @@ def backtest(scenario: Scenario | str | Path, *, result: RunResult | None = None
 
 
 def write_report(result: RunResult | PopulationProjection, out_dir: str | Path, *,
-                 lang: Lang = "en", title: str | None = None, force: bool = False
-                 ) -> list[Path]:
+                 lang: Lang = "en", title: str | None = None, force: bool = False,
+                 svg: bool = False, per_replication_sheet: bool = False,
+                 workers: int | None = None) -> list[Path]:
     """Write a run's (or a projection's) tables, charts, workbook and report into a folder.
 
     The write is staged: a failure leaves an earlier folder as it was.
@@ -256,6 +280,19 @@ def write_report(result: RunResult | PopulationProjection, out_dir: str | Path, 
         Title of the report and charts (default: the scenario's name).
     force : bool
         Write into a folder that holds files carefacility did not write.
+    svg : bool
+        Also save every chart as SVG (``<chart>.svg``) and embed the SVGs in ``report.html``.
+        By default the charts are PNG only (150 dpi), embedded as PNG, and an SVG of the same
+        chart that an earlier write left in the folder is removed.
+    per_replication_sheet : bool
+        Put the KPIs of every replication (``kpis_by_replication``) into ``results.xlsx`` too;
+        by default they are in ``kpis_by_replication.csv`` only (the workbook's ``about``
+        sheet says so), which makes the workbook several times faster to write. Ignored for a
+        projection.
+    workers : int, optional
+        Draw the charts on this many processes (forked, on Linux) while the workbook is
+        written; the files are the same. By default (None) all is done in this process.
+        Ignored for a projection.
 
     Returns
     -------
@@ -267,8 +304,9 @@ def write_report(result: RunResult | PopulationProjection, out_dir: str | Path, 
 
     if isinstance(result, PopulationProjection):
         return write_population_outputs(result, out_dir, title=title or "", lang=lang,
-                                        force=force)
+                                        force=force, svg=svg)
     scenario = result.scenario
     return _write_report(result, out_dir, projection=result.projection, scenario=scenario,
                          title=title or (scenario.name if scenario is not None else None),
-                         lang=lang, force=force)
+                         lang=lang, force=force, svg=svg,
+                         per_replication_sheet=per_replication_sheet, workers=workers)

@@ -82,8 +82,31 @@ class _Main(click.Group):
             ctx.exit(code)
 
 
+def _verbosity_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--quiet and --verbose, shared by the commands that take long."""
+    command = click.option("--verbose", "-v", is_flag=True,
+                           help="Print each stage's time as it ends, and where each output "
+                                "file went.")(command)
+    return click.option("--quiet", "-q", is_flag=True,
+                        help="Print nothing but errors (no progress, no summary).")(command)
+
+
+def _progress(quiet: bool, verbose: bool) -> Any:
+    """The progress display of a command: bars on a terminal, plain lines elsewhere."""
+    from carefacility.base.progress import ConsoleProgress
+
+    return ConsoleProgress(quiet=quiet, verbose=verbose)
+
+
+_SVG_HELP = ("Also save every chart as SVG (for print or editing) and embed the SVGs in "
+             "report.html; by default charts are PNG (150 dpi).")
+_SHEET_HELP = ("Put the per-replication KPIs (kpis_by_replication) into results.xlsx too; "
+               "by default they are in kpis_by_replication.csv only.")
+
+
 def _output_options(command: Callable[..., None]) -> Callable[..., None]:
-    """--out, --lang and --force, shared by the commands that write a folder."""
+    """--out, --lang, --force and --svg, shared by the commands that write a folder."""
+    command = click.option("--svg", is_flag=True, help=_SVG_HELP)(command)
     command = click.option("--force", is_flag=True,
                            help="Write into a folder that holds other files.")(command)
     command = click.option("--lang", type=click.Choice(["en", "zh"]), default="en",
@@ -126,25 +149,33 @@ def schema() -> None:
 @main.command()
 @click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
 @_output_options
-def project(scenario_file: Path, out_dir: Path, lang: str, force: bool) -> None:
+@_verbosity_options
+def project(scenario_file: Path, out_dir: Path, lang: str, force: bool, svg: bool,
+            quiet: bool, verbose: bool) -> None:
     """Project the population of SCENARIO_FILE; write tables and charts to --out."""
+    started = time.perf_counter()
+    progress = _progress(quiet, verbose)
     from carefacility import api
 
-    started = time.perf_counter()
     try:
-        scenario = api.load_scenario(scenario_file)
+        with progress.stage("load"):
+            scenario = api.load_scenario(scenario_file)
     except ScenarioError as error:
         _fail_bad_input(error.report())
     if scenario.population is None:
         _fail_bad_input(f"{scenario_file}: no `population` section to project (the demand is "
                         "given in simulation.arrivals); `carefacility run` simulates it")
     _check_output_folder(out_dir, force=force, estimated_bytes=0)
-    projection = api.project(scenario)
+    with progress.stage("project"):
+        projection = api.project(scenario)
     try:
-        written = api.write_report(projection, out_dir, title=scenario.name,
-                                   lang=lang, force=force)  # type: ignore[arg-type]
+        with progress.stage("report"):
+            written = api.write_report(projection, out_dir, title=scenario.name,
+                                       lang=lang, force=force, svg=svg)  # type: ignore[arg-type]
     except (OutputFolderError, RuntimeError) as error:
         _fail_bad_input(str(error))
+    if quiet:
+        return
     seconds = time.perf_counter() - started
     click.echo(f"{scenario.name}: projected {projection.first_year}-{projection.last_year} "
                f"in {seconds:.1f} s")
@@ -186,20 +217,30 @@ def _check_output_folder(out_dir: Path, *, force: bool, estimated_bytes: int) ->
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
               help="Language of chart labels.")
 @click.option("--force", is_flag=True, help="Write into a folder that holds other files.")
+@click.option("--svg", is_flag=True, help=_SVG_HELP)
+@click.option("--per-replication-sheet", is_flag=True, help=_SHEET_HELP)
 @click.option("--yes", "-y", "yes", is_flag=True,
               help="Run even when the estimate says it would take more than 15 min or more "
                    "memory than is available (the estimate is printed before such a run).")
+@_verbosity_options
 def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int | None,
         executor: str, workers: int | None, dask_address: str | None, until_decided: bool,
-        max_replications: int | None, lang: str, force: bool, yes: bool) -> None:
+        max_replications: int | None, lang: str, force: bool, svg: bool,
+        per_replication_sheet: bool, yes: bool, quiet: bool, verbose: bool) -> None:
     """Simulate the plan of SCENARIO_FILE against its care need; write KPIs with 95 % CIs.
 
     Before any work: the output folder and the Dask address are checked, and the run's time,
     memory and output size are estimated; the estimate is printed when the run would take
     more than a minute or 1 GB, and the run stops (exit 2) unless --yes when it would take
     more than 15 min or more memory than the machine has available.
+
+    While it works it shows each stage (a progress bar with the time left on a terminal, plain
+    lines elsewhere); at the end it prints the time of the whole command, by stage.
     """
+    started = time.perf_counter()
+    progress = _progress(quiet, verbose)
     from carefacility import api
+    from carefacility.base.progress import format_stage_seconds
     from carefacility.runner.estimate import (
         KPIS_PER_YEAR_UPPER,
         estimate_output_bytes,
@@ -210,11 +251,14 @@ def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int 
         DaskAddressError,
         check_dask_address,
         check_dask_scheduler,
+        default_workers,
     )
     from carefacility.runner.simulation import DEFAULT_MAX_REPLICATIONS
 
+    progress.seconds["import"] = time.perf_counter() - started
     try:
-        scenario = api.load_scenario(scenario_file)
+        with progress.stage("load"):
+            scenario = api.load_scenario(scenario_file)
     except ScenarioError as error:
         _fail_bad_input(error.report())
     simulation = scenario.spec.simulation
@@ -237,33 +281,45 @@ def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int 
     _check_output_folder(out_dir, force=force, estimated_bytes=estimate_output_bytes(
         kept * simulation.years * KPIS_PER_YEAR_UPPER))
 
-    projection = api.project(scenario) if scenario.population is not None else None
+    projection = None
+    if scenario.population is not None:
+        with progress.stage("project"):
+            projection = api.project(scenario)
     estimate = api.estimate(scenario, replications=replications, executor=executor,
                             workers=workers, dask_address=dask_address,  # type: ignore[arg-type]
                             until_decided=until_decided, max_replications=max_replications,
-                            projection=projection)
+                            projection=projection, progress=progress)
     too_large = needs_confirmation(estimate)
     if too_large and not yes:
         smaller = ("fewer --workers (each holds a replication in memory) or a smaller plan"
                    if "memory" in too_large else "fewer --replications")
         _fail_bad_input(f"{scenario_file}: not started: {too_large}; estimate: {estimate.text}. "
                         f"Run again with --yes to start it anyway, or with {smaller}")
-    if too_large or should_print(estimate):
+    if (too_large or should_print(estimate)) and not quiet:
         click.echo(f"estimate: {estimate.text}")
     try:
         result = api.run(scenario, replications=replications, seed=seed,
                          executor=executor, workers=workers,  # type: ignore[arg-type]
                          dask_address=dask_address, until_decided=until_decided,
-                         max_replications=max_replications, projection=projection)
+                         max_replications=max_replications, projection=projection,
+                         progress=progress, estimate=estimate)
     except DaskAddressError as error:
         _fail_bad_input(f"--dask-address: {error}")
     try:
-        written = api.write_report(result, out_dir, lang=lang, force=force)  # type: ignore
+        with progress.stage("report"):
+            written = api.write_report(
+                result, out_dir, lang=lang, force=force,  # type: ignore[arg-type]
+                svg=svg, per_replication_sheet=per_replication_sheet,
+                # charts are drawn on the run's worker count (none when asked to run serially)
+                workers=None if executor == "serial" else workers or default_workers())
     except (OutputFolderError, RuntimeError) as error:
         _fail_bad_input(str(error))
+    if quiet:
+        return
     meta = result.metadata
     click.echo(f"{scenario.name}: {meta['replications']} replications of {meta['years']} "
-               f"years (seed {meta['seed']}) in {meta['duration_seconds']:.1f} s")
+               f"years (seed {meta['seed']}) in {time.perf_counter() - started:.1f} s")
+    click.echo(f"  {format_stage_seconds(progress.seconds)}")
     card = result.scorecard
     if until_decided and card is not None:
         undecided = int((card["status"] == "at_risk").sum())
@@ -277,7 +333,7 @@ def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int 
 @main.command()
 @click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
 @_output_options
-def backtest(scenario_file: Path, out_dir: Path, lang: str, force: bool) -> None:
+def backtest(scenario_file: Path, out_dir: Path, lang: str, force: bool, svg: bool) -> None:
     """Compare the `observed` figures of SCENARIO_FILE with its projection.
 
     Writes backtest.csv (observed, projected, error, relative error, calibration or back-test,
@@ -297,7 +353,7 @@ def backtest(scenario_file: Path, out_dir: Path, lang: str, force: bool) -> None
     _check_output_folder(out_dir, force=force, estimated_bytes=0)
     table = api.backtest(scenario)
     try:
-        written = write_backtest_outputs(table, out_dir, title=scenario.name,
+        written = write_backtest_outputs(table, out_dir, title=scenario.name, svg=svg,
                                          lang=lang, force=force)  # type: ignore[arg-type]
     except (OutputFolderError, RuntimeError) as error:
         _fail_bad_input(str(error))
@@ -319,18 +375,28 @@ def backtest(scenario_file: Path, out_dir: Path, lang: str, force: bool) -> None
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
               help="Language of the report, chart labels and workbook notes.")
 @click.option("--force", is_flag=True, help="Write into a folder that holds other files.")
-def report(directory: Path, lang: str, force: bool) -> None:
+@click.option("--svg", is_flag=True, help=_SVG_HELP)
+@click.option("--per-replication-sheet", is_flag=True, help=_SHEET_HELP)
+@_verbosity_options
+def report(directory: Path, lang: str, force: bool, svg: bool, per_replication_sheet: bool,
+           quiet: bool, verbose: bool) -> None:
     """Rebuild report.html, results.xlsx and the charts of DIRECTORY from its CSV/JSON files.
 
     Nothing is simulated again; a failure leaves DIRECTORY unchanged.
     """
+    started = time.perf_counter()
+    progress = _progress(quiet, verbose)
     from carefacility.report.writer import rebuild_report
 
-    started = time.perf_counter()
     try:
-        written = rebuild_report(directory, lang=lang, force=force)  # type: ignore[arg-type]
+        with progress.stage("report"):
+            written = rebuild_report(directory, lang=lang,  # type: ignore[arg-type]
+                                     force=force, svg=svg,
+                                     per_replication_sheet=per_replication_sheet)
     except (FileNotFoundError, OutputFolderError, RuntimeError, KeyError) as error:
         _fail_bad_input(str(error).strip("'\""))
+    if quiet:
+        return
     click.echo(f"{directory}: report rebuilt in {time.perf_counter() - started:.1f} s")
     for path in written:
         click.echo(f"  wrote {path}")

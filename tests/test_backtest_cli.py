@@ -39,9 +39,10 @@ def test_cli_writes_the_table_and_the_chart(write_scenario, minimal: str,
     result = CliRunner().invoke(main, ["backtest", str(write_scenario(minimal + OBSERVED)),
                                        "--out", str(out)])
     assert result.exit_code == 0, result.output
-    for name in ("backtest.csv", "backtest_chart.png", "backtest_chart.svg"):
+    for name in ("backtest.csv", "backtest_chart.png"):
         assert (out / name).stat().st_size > 0, name
         assert f"wrote {out / name}" in result.output
+    assert not (out / "backtest_chart.svg").exists()  # SVG only when asked for
     assert "backtest: 2, mean absolute relative error" in result.output
     raw = (out / "backtest.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
@@ -75,13 +76,13 @@ def test_run_folder_and_report_hold_the_back_test(tmp_path: Path) -> None:
                     executor="serial")
     assert "backtest" in result.tables
     written = {path.name for path in cf.write_report(result, tmp_path / "run")}
-    assert {"backtest.csv", "backtest_chart.png", "backtest_chart.svg"} <= written
+    assert {"backtest.csv", "backtest_chart.png"} <= written
     document = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
     assert '<section id="backtest">' in document
     # rebuilt from the folder alone (`carefacility report`), the section stays
     from carefacility.report.writer import rebuild_report
 
-    rebuilt = rebuild_report(tmp_path / "run")
+    rebuilt = rebuild_report(tmp_path / "run", svg=True)
     assert "backtest_chart.svg" in {path.name for path in rebuilt}
     document = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
     assert '<section id="backtest">' in document

@@ -42,10 +42,10 @@ def test_project_writes_tables_and_charts(write_scenario, minimal: str, tmp_path
     result = CliRunner().invoke(main, ["project", str(write_scenario(minimal)), "--out", str(out)])
     assert result.exit_code == 0, result.output
     for name in ("population.csv", "elderly_summary.csv", "population_components.csv",
-                 "population_pyramid.png", "population_pyramid.svg",
-                 "elderly_population.png", "elderly_population.svg"):
+                 "population_pyramid.png", "elderly_population.png"):
         assert (out / name).stat().st_size > 0, name
         assert f"wrote {out / name}" in result.output
+    assert not list(out.glob("*.svg"))  # SVG only when asked for
     raw = (out / "elderly_summary.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel and WPS read UTF-8
     summary = pd.read_csv(out / "elderly_summary.csv", encoding="utf-8-sig")

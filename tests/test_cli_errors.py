@@ -36,7 +36,7 @@ def no_simulation(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         raise AssertionError("the simulation was reached")
 
     monkeypatch.setattr("carefacility.api._run", refuse)
-    monkeypatch.setattr("carefacility.runner.simulation.run_replications", refuse)
+    monkeypatch.setattr("carefacility.runner.simulation.run_batches", refuse)
     return reached
 
 

@@ -2,7 +2,9 @@
 starting state, waiting rules) and the discrete-event simulation of the beds — typed bed pools per
 care home, a waiting list, residents whose care level changes, and yearly monitors.
 
-Entry point: :func:`simulate` with a :class:`BedSpec`.
+Entry point: :func:`simulate` with a :class:`BedSpec`. Its events run on our lean event
+calendar, or on a SimPy ``Environment`` with ``calendar="simpy"``; both give the same results,
+bit for bit (:mod:`carefacility.beds.calendar`).
 """
 
 from carefacility.beds.engine import simulate

@@ -70,6 +70,8 @@ def draw_exits(
     """Draw waiting-list exit clocks: patience [day] and whether the exit is a death."""
     death = spec.waiting_death_rate_per_day[levels]
     total = death + spec.withdrawal_rate_per_day[levels]
+    if not np.any(total > 0):  # nobody leaves: the stream is not needed (others unchanged)
+        return np.full(levels.size, np.inf), np.zeros(levels.size, dtype=bool)
     unit = rng.standard_exponential(levels.size)
     choice = rng.uniform(size=levels.size)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -149,9 +151,14 @@ def draw_arrivals(
     zone = cells // n_levels
     level = cells % n_levels
 
-    rng = stream(seed, replication, f"arrivals.attributes.{period}")
-    old = rng.uniform(size=cells.size) < spec.share_80plus[rate_year].reshape(-1)[cells]
-    poor = rng.uniform(size=cells.size) < spec.share_low_income[rate_year].reshape(-1)[cells]
+    share_80plus = spec.share_80plus[rate_year].reshape(-1)[cells]
+    share_low_income = spec.share_low_income[rate_year].reshape(-1)[cells]
+    if np.any(share_80plus > 0) or np.any(share_low_income > 0):
+        rng = stream(seed, replication, f"arrivals.attributes.{period}")
+        old = rng.uniform(size=cells.size) < share_80plus
+        poor = rng.uniform(size=cells.size) < share_low_income
+    else:  # u < 0 is never true: the stream is not needed (others unchanged)
+        old = poor = np.zeros(cells.size, dtype=bool)
 
     patience, dies = draw_exits(
         spec, level, stream(seed, replication, f"waiting_list.exits.{period}")

@@ -8,6 +8,11 @@ Most counters count events by the slot in which they happen. The ``cohort_*`` co
 applicants by the slot in which they *arrived* (``Person.slot``), whenever their outcome happens,
 up to the end of the run-on; the initial residents and waiting list belong to slot 0.
 
+Admissions are not counted as they happen: each appends its wait and one integer code (arrival
+slot, level, home, bed type; :meth:`Monitor.admission_code`), and the engine notes where each
+slot's admissions begin (:meth:`Monitor.start_slot`); :meth:`Monitor.result` counts them by
+slot, level, home and bed type, and by cohort, at the end.
+
 Time-weighted means use an integral that needs no "time of last change": when a quantity
 changes by ``δ`` at time ``s`` inside a period ending at ``e``, ``δ (e - s)`` is added to the
 period's area, and at the start of a period its area starts at ``value × length``. The mean is
@@ -16,6 +21,7 @@ the area over the period length.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -40,19 +46,49 @@ def _zeros(n_slots: int, *inner: int) -> list[Any]:
 class Monitor:
     """Accumulators written by the engine (public attributes, updated in place).
 
+    Counters are nested lists by slot; ``wait_days`` (float) and ``admission_codes`` (int,
+    :meth:`admission_code`) are ``array.array`` with one entry per admission, and
+    ``slot_starts`` notes where each slot's admissions begin.
+
     Parameters
     ----------
     n_years, n_homes : int
         Sizes.
     """
 
+    __slots__ = (
+        "admission_codes",
+        "arrivals",
+        "blocked",
+        "capacity_at_end",
+        "cohort_abandoned",
+        "cohort_still_waiting",
+        "cohort_waited",
+        "deaths_in_care",
+        "deaths_while_waiting",
+        "dependent_in_general_area",
+        "discharges",
+        "level_changes",
+        "n_homes",
+        "n_years",
+        "occupied_area",
+        "occupied_area_by_home",
+        "occupied_at_end",
+        "period_days",
+        "slot_starts",
+        "transfer_queue_at_end",
+        "transfers",
+        "wait_days",
+        "waiting_area",
+        "waiting_at_end",
+        "withdrawals",
+    )
+
     def __init__(self, n_years: int, n_homes: int) -> None:
         n = n_years + 2
         self.n_years = n_years
+        self.n_homes = n_homes
         self.arrivals = _zeros(n, _N_LEVELS)
-        self.admissions = _zeros(n, _N_LEVELS)
-        self.admissions_by_bed_type = _zeros(n, _N_TYPES)
-        self.admissions_by_home = _zeros(n, n_homes, _N_TYPES)
         self.blocked = _zeros(n, _N_LEVELS)
         self.deaths_while_waiting = _zeros(n, _N_LEVELS)
         self.withdrawals = _zeros(n, _N_LEVELS)
@@ -61,8 +97,6 @@ class Monitor:
         self.level_changes = _zeros(n)
         self.transfers = _zeros(n, _N_TYPES)
         # outcomes of applicants by arrival slot (see the module docstring)
-        self.cohort_admitted = _zeros(n, _N_LEVELS)
-        self.cohort_served_within_threshold = _zeros(n, _N_LEVELS)
         self.cohort_waited = _zeros(n, _N_LEVELS)
         self.cohort_abandoned = _zeros(n, _N_LEVELS)
         self.cohort_still_waiting = _zeros(n, _N_LEVELS)
@@ -77,11 +111,56 @@ class Monitor:
         self.transfer_queue_at_end = _zeros(n)
         self.capacity_at_end = _zeros(n, _N_TYPES)
         self.occupied_at_end = _zeros(n, _N_TYPES)
-        # one entry per admission
-        self.wait_days: list[float] = []
-        self.wait_slot: list[int] = []
-        self.wait_level: list[int] = []
-        self.wait_bed_type: list[int] = []
+        # one entry each per admission, in time order; slot_starts: (slot, first entry). Arrays
+        # of machine numbers: 8 bytes an admission each, no Python object kept.
+        self.wait_days = array("d")
+        self.admission_codes = array("q")
+        self.slot_starts: list[tuple[int, int]] = []
+
+    def admission_code(self, arrival_slot: int, level: int, home: int, bed_type: int) -> int:
+        """The code of an admission in :attr:`admission_codes`:
+        ``((arrival_slot * 4 + level) * n_homes + home) * 3 + bed_type``."""
+        return ((arrival_slot * _N_LEVELS + level) * self.n_homes + home) * _N_TYPES + bed_type
+
+    def start_slot(self, slot: int) -> None:
+        """Note that the admissions recorded from now on happen in ``slot``."""
+        self.slot_starts.append((slot, len(self.wait_days)))
+
+    def _admission_slots(self) -> NDArray[np.int64]:
+        """Slot of each admission record (non-decreasing: records are in time order)."""
+        slot = np.zeros(len(self.wait_days), dtype=np.int64)
+        for first_slot, first in self.slot_starts:
+            slot[first:] = first_slot
+        return slot
+
+    def _admission_counts(
+        self,
+        slot: NDArray[np.int64],
+        code: NDArray[np.int64],
+        wait: NDArray[np.float64],
+        wait_threshold_days: float,
+    ) -> dict[str, NDArray[np.int64]]:
+        """Admissions by (slot, level), (slot, bed type), (slot, home, bed type), and by cohort
+        (arrival slot, level) in all and within the wait threshold, over every slot."""
+        n = self.n_years + 2
+        n_places = self.n_homes * _N_TYPES
+        cohort, place = np.divmod(code, n_places)
+        level = cohort % _N_LEVELS
+        bed_type = place % _N_TYPES
+
+        def count(index: NDArray[np.int64], *shape: int) -> NDArray[np.int64]:
+            size = int(np.prod(shape))
+            return np.bincount(index, minlength=size).astype(np.int64).reshape(shape)
+
+        return {
+            "admissions": count(slot * _N_LEVELS + level, n, _N_LEVELS),
+            "admissions_by_bed_type": count(slot * _N_TYPES + bed_type, n, _N_TYPES),
+            "admissions_by_home": count(slot * n_places + place, n, self.n_homes, _N_TYPES),
+            "cohort_admitted": count(cohort, n, _N_LEVELS),
+            "cohort_served_within_threshold": count(
+                cohort[wait <= wait_threshold_days], n, _N_LEVELS
+            ),
+        }
 
     def result(
         self, *, seed: int, replication: int, first_year: int, wait_threshold_days: float
@@ -95,14 +174,22 @@ class Monitor:
         period = np.asarray(self.period_days[years], dtype=float)
         occupied = np.asarray(self.occupied_area[years]) / period[:, None]
         occupied_home = np.asarray(self.occupied_area_by_home[years]) / period[:, None, None]
-        slot = np.asarray(self.wait_slot, dtype=np.int64)
-        keep = (slot >= 1) & (slot <= self.n_years)
-        wait = np.asarray(self.wait_days, dtype=float)[keep]
-        year = slot[keep] - 1
-        order = np.argsort(year, kind="stable")
-        wait, year = wait[order], year[order]
-        level = np.asarray(self.wait_level, dtype=np.int64)[keep][order]
-        bed_type = np.asarray(self.wait_bed_type, dtype=np.int64)[keep][order]
+        slot = self._admission_slots()
+        all_waits = np.array(self.wait_days, dtype=np.float64)
+        all_codes = np.array(self.admission_codes, dtype=np.int64)
+        admitted = {
+            name: values[years].copy()
+            for name, values in self._admission_counts(
+                slot, all_codes, all_waits, wait_threshold_days
+            ).items()
+        }
+        # the admissions of the reported years, in time order (hence sorted by year)
+        first, end = np.searchsorted(slot, [1, self.n_years + 1])
+        wait = all_waits[first:end]
+        year = slot[first:end] - 1
+        cohort, place = np.divmod(all_codes[first:end], self.n_homes * _N_TYPES)
+        level = cohort % _N_LEVELS
+        bed_type = place % _N_TYPES
         stats = np.full((5, self.n_years), np.nan)
         bounds = np.searchsorted(year, np.arange(self.n_years + 1))
         for y in range(self.n_years):
@@ -117,9 +204,9 @@ class Monitor:
             first_year=first_year,
             wait_threshold_days=wait_threshold_days,
             arrivals=counts(self.arrivals),
-            admissions=counts(self.admissions),
-            admissions_by_bed_type=counts(self.admissions_by_bed_type),
-            admissions_by_home=counts(self.admissions_by_home),
+            admissions=admitted["admissions"],
+            admissions_by_bed_type=admitted["admissions_by_bed_type"],
+            admissions_by_home=admitted["admissions_by_home"],
             blocked=counts(self.blocked),
             deaths_while_waiting=counts(self.deaths_while_waiting),
             withdrawals=counts(self.withdrawals),
@@ -141,8 +228,8 @@ class Monitor:
             wait_p90_days=stats[2],
             wait_p95_days=stats[3],
             share_admitted_within_threshold=stats[4],
-            cohort_admitted=counts(self.cohort_admitted),
-            cohort_served_within_threshold=counts(self.cohort_served_within_threshold),
+            cohort_admitted=admitted["cohort_admitted"],
+            cohort_served_within_threshold=admitted["cohort_served_within_threshold"],
             cohort_waited=counts(self.cohort_waited),
             cohort_abandoned=counts(self.cohort_abandoned),
             cohort_still_waiting=counts(self.cohort_still_waiting),

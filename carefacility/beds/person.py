@@ -8,6 +8,10 @@ __all__ = ["Person"]
 class Person:
     """Applicant or resident (the same object, so admission allocates nothing).
 
+    Only the attributes every person needs are set on creation (the engine creates one per
+    applicant, so each attribute costs; its arrival handler sets them without calling
+    ``__init__``, which must set the same ones).
+
     Attributes
     ----------
     serial : int
@@ -27,30 +31,32 @@ class Person:
         band 0 moves to band 1 at ``BedSpec.band_ageing_rate_per_day``.
     low_income : bool
         特困 flag.
-    waiting : bool
-        True while on the waiting list; cleared on admission, death or withdrawal (entries in
-        the queues are removed lazily).
-    zone_key, queue_class : int
-        Which waiting-list queue holds the person.
-    patience_days : float
-        Time from arrival to death or withdrawal if still waiting [day].
     dies_waiting : bool
-        Whether that exit is a death (else a withdrawal).
+        Whether the applicant's exit from the waiting list would be a death (else a withdrawal).
     stay_days : float
-        Pre-drawn length of stay [day] (``stay_distribution`` mode only).
-    home, bed_type : int
-        Bed held (-1 while not a resident).
-    next_outcome : int
-        Outcome of the resident's scheduled event: 0–3 new level, 4 death, 5 discharge,
-        6 turning 80 (band 0 → 1).
+        Pre-drawn length of stay [day] (``stay_distribution`` mode only; else 0).
     transfer_types : tuple of int
         Bed types the resident waits to transfer to (empty when none).
+
+    Set later, only when needed (reading them before is an error):
+
+    waiting : bool
+        Set by :meth:`WaitingList.push`: True while on the waiting list; cleared on admission,
+        death or withdrawal (entries in the queues are removed lazily).
+    zone_key, queue_class : int
+        Set by :meth:`WaitingList.push`: which waiting-list queue holds the person.
+    home, bed_type : int
+        Bed held, set when the person takes a bed.
+    next_outcome : int
+        Outcome of the resident's scheduled event (care-level dynamics only): 0–3 new level,
+        4 death, 5 discharge, 6 turning 80 (band 0 → 1).
     transfer_home : int
-        Home whose transfer queues hold the person.
+        Home whose transfer queues hold the person (set by :meth:`TransferQueue.push`).
     transfer_since : float
         Day the transfer request was made [day].
     transfer_version : int
-        Bumped whenever a request is made or withdrawn; stale queue entries carry old versions.
+        Set whenever a transfer request is made or withdrawn (a number never used before); the
+        queue entries of older requests carry other numbers and are stale.
     """
 
     __slots__ = (
@@ -62,7 +68,6 @@ class Person:
         "level",
         "low_income",
         "next_outcome",
-        "patience_days",
         "queue_class",
         "serial",
         "slot",
@@ -85,6 +90,8 @@ class Person:
         age_band: int,
         low_income: bool,
         slot: int = 0,
+        dies_waiting: bool = False,
+        stay_days: float = 0.0,
     ) -> None:
         self.serial = serial
         self.arrival_day = arrival_day
@@ -93,16 +100,6 @@ class Person:
         self.level = level
         self.age_band = age_band
         self.low_income = low_income
-        self.waiting = False
-        self.zone_key = 0
-        self.queue_class = 0
-        self.patience_days = float("inf")
-        self.dies_waiting = False
-        self.stay_days = 0.0
-        self.home = -1
-        self.bed_type = -1
-        self.next_outcome = -1
+        self.dies_waiting = dies_waiting
+        self.stay_days = stay_days
         self.transfer_types: tuple[int, ...] = ()
-        self.transfer_home = -1
-        self.transfer_since = 0.0
-        self.transfer_version = 0

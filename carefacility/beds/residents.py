@@ -95,8 +95,15 @@ class ResidentDynamics:
         total = self.total_rate[age_band][level]
         if total <= 0.0:
             return math.inf, -1
-        delay = -math.log(1.0 - self._uniform()) / total
-        u = self._uniform()
+        index = self._index
+        if index + 2 <= len(self._buffer):  # both uniforms in the block: read them at once
+            buffer = self._buffer
+            delay = -math.log(1.0 - buffer[index]) / total
+            u = buffer[index + 1]
+            self._index = index + 2
+        else:
+            delay = -math.log(1.0 - self._uniform()) / total
+            u = self._uniform()
         for threshold, outcome in self.cumulative[age_band][level]:
             if u < threshold:
                 return delay, outcome

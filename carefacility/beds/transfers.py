@@ -2,9 +2,10 @@
 
 A resident whose care level no longer fits the bed type (e.g. becomes dependent in a general
 bed) keeps the bed and waits here, in FIFO deques per (home, target bed type). A request for
-several types (dementia → dementia or nursing) sits in each of those deques; moving, leaving
-or no longer needing the move bumps ``Person.transfer_version``, which turns the other entries
-stale (dropped lazily when they reach a head).
+several types (dementia → dementia or nursing) sits in each of those deques, tagged with the
+request's number (``Person.transfer_version``); moving, leaving or no longer needing the move
+gives the person a new number, which turns the other entries stale (dropped lazily when they
+reach a head).
 
 A freed bed of type ``t`` in home ``h`` goes to the longest-waiting request of home ``h`` itself
 (an internal move), else, when transfers between homes are allowed, to the longest-waiting
@@ -39,13 +40,15 @@ class TransferQueue:
         self.total = [0] * n_bed_types
         self.size = 0
         self.between_homes = between_homes
+        self._version = 0  # request numbers: each request and each withdrawal takes a new one
 
     def __len__(self) -> int:
         return self.size
 
     def push(self, person: Person, bed_types: tuple[int, ...], now: float) -> None:
         """Request a move of ``person`` (currently in a bed) to any of ``bed_types``."""
-        person.transfer_version += 1
+        self._version += 1
+        person.transfer_version = self._version
         person.transfer_types = bed_types
         person.transfer_home = person.home
         person.transfer_since = now
@@ -65,7 +68,8 @@ class TransferQueue:
             counts[bed_type] -= 1
             self.total[bed_type] -= 1
         person.transfer_types = ()
-        person.transfer_version += 1
+        self._version += 1
+        person.transfer_version = self._version
         self.size -= 1
 
     def _head(self, home: int, bed_type: int) -> Person:

@@ -6,7 +6,8 @@ Applicants sit in FIFO deques keyed by ``(zone_key, class)``, and again in one d
 across all zones. Every deque is in arrival order, so its head is its longest-waiting applicant
 and choosing who gets a freed bed costs ``O(classes)`` head look-ups, never a scan of the list
 (the all-zone deque answers "earliest in other zones", because it is asked only when the bed's
-own zone has nobody in those classes). Applicants who die or
+own zone has nobody in those classes; it is kept only when there are other zones to ask).
+Applicants who die or
 withdraw are only flagged (``Person.waiting = False``) and dropped when they reach a head;
 live counts per deque keep empty deques from being touched at all.
 
@@ -73,6 +74,9 @@ class WaitingList:
         self.allow_other_zones = spec.allow_other_zones
         self.zone_keyed = spec.discipline != "longest_wait" or not spec.allow_other_zones
         n_zone_keys = spec.n_zones if self.zone_keyed else 1
+        # "earliest in other zones" is asked only with zone-keyed queues, other zones allowed,
+        # and other zones to ask
+        self.elsewhere = self.zone_keyed and self.allow_other_zones and spec.n_zones > 1
         if self.priority:
             self.class_level = [c // 4 for c in range(4 * _N_LEVELS)]
             self.class_rank = [
@@ -86,7 +90,8 @@ class WaitingList:
         self.queues: list[list[deque[Person]]] = [
             [deque() for _ in range(n_classes)] for _ in range(n_zone_keys)
         ]
-        # the same applicants per class across all zones, for "earliest in other zones"
+        # the same applicants per class across all zones, and their number, for "earliest in
+        # other zones" (kept only when ``elsewhere``)
         self.everywhere: list[deque[Person]] = [deque() for _ in range(n_classes)]
         self.count = [[0] * n_classes for _ in range(n_zone_keys)]
         self.class_total = [0] * n_classes
@@ -129,17 +134,18 @@ class WaitingList:
         person.queue_class = cls
         person.waiting = True
         self.queues[key][cls].append(person)
-        if self.zone_keyed:
-            self.everywhere[cls].append(person)
         self.count[key][cls] += 1
-        self.class_total[cls] += 1
+        if self.elsewhere:
+            self.everywhere[cls].append(person)
+            self.class_total[cls] += 1
         self.size += 1
 
     def cancel(self, person: Person) -> None:
         """Remove a waiting applicant (death or withdrawal); its entry is dropped lazily."""
         person.waiting = False
         self.count[person.zone_key][person.queue_class] -= 1
-        self.class_total[person.queue_class] -= 1
+        if self.elsewhere:
+            self.class_total[person.queue_class] -= 1
         self.size -= 1
 
     def waiting_by_level(self) -> list[int]:
@@ -167,28 +173,39 @@ class WaitingList:
                     best = head
         return best
 
-    def _earliest(self, key: int, group: list[int]) -> Person | None:
-        return self._earliest_head(self.queues[key], self.count[key], group)
-
-    def _earliest_elsewhere(self, group: list[int]) -> Person | None:
-        """Earliest applicant of ``group`` in any zone; called only when the bed's own zone has
-        nobody in these classes, so it is the earliest in the *other* zones."""
-        return self._earliest_head(self.everywhere, self.class_total, group)
-
     def pop_for_bed(self, zone: int, bed_type: int) -> Person | None:
         """Remove and return the applicant who gets a freed ``bed_type`` bed in ``zone``."""
         if not self.size:
             return None
         key = zone if self.zone_keyed else 0
-        elsewhere = self.zone_keyed and self.allow_other_zones
+        queues = self.queues[key]
+        counts = self.count[key]
         for tier in self.plan[bed_type]:
             for group in tier:
-                person = self._earliest(key, group)
-                if person is not None:
-                    return self._take(person)
-            if elsewhere:
+                # _earliest_head(queues, counts, group), inlined: this runs for most freed beds
+                best = None
+                for cls in group:
+                    if counts[cls]:
+                        queue = queues[cls]
+                        head = queue[0]
+                        while not head.waiting:
+                            queue.popleft()
+                            head = queue[0]
+                        if best is None or head.arrival_day < best.arrival_day:
+                            best = head
+                if best is not None:
+                    # self._take(best), written out
+                    cls = best.queue_class
+                    queues[cls].popleft()
+                    best.waiting = False
+                    counts[cls] -= 1
+                    if self.elsewhere:
+                        self.class_total[cls] -= 1
+                    self.size -= 1
+                    return best
+            if self.elsewhere:
                 for group in tier:
-                    person = self._earliest_elsewhere(group)
+                    person = self._earliest_head(self.everywhere, self.class_total, group)
                     if person is not None:
                         return self._take(person)
         return None
@@ -199,6 +216,7 @@ class WaitingList:
         self.queues[key][cls].popleft()
         person.waiting = False
         self.count[key][cls] -= 1
-        self.class_total[cls] -= 1
+        if self.elsewhere:
+            self.class_total[cls] -= 1
         self.size -= 1
         return person

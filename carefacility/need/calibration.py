@@ -32,7 +32,8 @@ bed simulation starts from the stated starting state; :func:`mean_residents_over
 deterministic mean residents over the first year from that start (no capacity limit), the
 figure a simulation's first-year mean occupied beds should reproduce.
 
-Only numpy and the need stage's own modules are used; nothing here reads a scenario.
+Only numpy, the need stage's own modules and the batched matrix exponential of
+:mod:`carefacility.queueing.matrix_exponential` are used; nothing here reads a scenario.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from numpy.typing import ArrayLike
 from carefacility.need.demand import DAYS_PER_YEAR, ResidentDynamics
 from carefacility.need.levels import LEVELS, LevelRates
 from carefacility.need.spec import NeedSpec
+from carefacility.queueing.matrix_exponential import matrix_exponential
 
 __all__ = [
     "BaseYearFit",
@@ -137,21 +139,6 @@ def stationary_residents(arrivals_per_day: ArrayLike, dynamics: ResidentDynamics
     return (rates @ occupation_days(dynamics, discharge_multiplier)).reshape(2, _N)
 
 
-def _expm(matrix: np.ndarray) -> np.ndarray:
-    """Matrix exponential by scaling and squaring of a Taylor series (small matrices)."""
-    norm = float(np.abs(matrix).sum(axis=1).max())
-    squarings = max(0, math.ceil(math.log2(norm / 0.25))) if norm > 0.25 else 0
-    scaled = matrix / 2.0 ** squarings
-    result = np.eye(matrix.shape[0])
-    term = np.eye(matrix.shape[0])
-    for order in range(1, 20):
-        term = term @ scaled / order
-        result = result + term
-    for _ in range(squarings):
-        result = result @ result
-    return result
-
-
 def mean_residents_over(initial: ArrayLike, arrivals_per_day: ArrayLike,
                         dynamics: ResidentDynamics, days: float = DAYS_PER_YEAR,
                         discharge_multiplier: float = 1.0) -> np.ndarray:
@@ -186,7 +173,8 @@ def mean_residents_over(initial: ArrayLike, arrivals_per_day: ArrayLike,
         raise ValueError(f"days must be finite and > 0 (got {days!r})")
     generator = transient_generator(dynamics, discharge_multiplier)
     balance = stationary_residents(arrivals_per_day, dynamics, discharge_multiplier).reshape(-1)
-    integral = (_expm(generator * days) - np.eye(_STATES)) @ np.linalg.inv(generator) / days
+    growth = matrix_exponential(generator * days) - np.eye(_STATES)
+    integral = growth @ np.linalg.inv(generator) / days
     mean = balance + (start.reshape(-1) - balance) @ integral
     return mean.reshape(2, _N)
 

@@ -28,13 +28,13 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import scipy.linalg
 
 from carefacility.need.levels import LEVELS, SEX_KEYS
 from carefacility.need.prevalence import _FLOOR, AGES, prevalence_curve
 from carefacility.need.spec import NeedSpec, check_need_spec
 from carefacility.population.ages import parse_age_group
 from carefacility.population.lifetable import single_year_life_table
+from carefacility.queueing.matrix_exponential import matrix_exponential
 
 __all__ = [
     "STATES",
@@ -222,5 +222,25 @@ def care_level_generator(spec: NeedSpec, mx_single: np.ndarray) -> np.ndarray:
 
 
 def transition_probabilities(generator: np.ndarray, years: float = 1.0) -> np.ndarray:
-    """``expm(Q t)`` for every matrix of a stack of generators [probability]."""
-    return scipy.linalg.expm(np.asarray(generator, dtype=float) * years)
+    """Transition probabilities ``expm(Q t)`` of every generator of a stack [probability].
+
+    Parameters
+    ----------
+    generator : array_like, shape (..., 5, 5)
+        Generators ``Q`` of the care-level chain [per year] (e.g. of
+        :func:`care_level_generator`, or a stack of them over several years).
+    years : float
+        Time ``t`` [year].
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., 5, 5)
+        ``P[..., i, j]``: probability of being in state ``j`` after ``t`` from ``i`` [-].
+
+    Notes
+    -----
+    One batched call of :func:`carefacility.queueing.matrix_exponential.matrix_exponential`
+    for the whole stack (scipy's scaling and squaring algorithm in numpy, equal to
+    ``scipy.linalg.expm`` to rounding) rather than one LAPACK solve per matrix.
+    """
+    return matrix_exponential(np.asarray(generator, dtype=float) * years)

@@ -37,9 +37,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import scipy.linalg
-from scipy.optimize import brentq
-from scipy.special import expit, logit
 
 from carefacility.need.levels import (
     CARE_LEVELS,
@@ -147,6 +144,8 @@ def _crude_by_sex(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def _curve(alpha: float, delta: float, beta: float) -> np.ndarray:
+    from scipy.special import expit  # scipy is imported where it is used: a fast `import`
+
     ages = np.array([_midpoint(label) for label in DEFAULT_AGE_GROUPS])
     return expit(alpha + np.array([[0.0], [delta]]) + beta * (ages - 60.0))
 
@@ -154,6 +153,7 @@ def _curve(alpha: float, delta: float, beta: float) -> np.ndarray:
 def _fit_tier(beta: float, female_to_male: float, ratio_mask: np.ndarray, target: float,
               target_mask: np.ndarray) -> tuple[float, float]:
     """Level ``α`` and female offset ``δ`` of a logit-linear curve with slope ``β``."""
+    from scipy.optimize import brentq
 
     def alpha_for(delta: float) -> float:
         return brentq(lambda a: _crude(_curve(a, delta, beta), target_mask) - target, -30, 30)
@@ -167,6 +167,8 @@ def _fit_tier(beta: float, female_to_male: float, ratio_mask: np.ndarray, target
 
 
 def _slopes(rows: pd.DataFrame) -> dict[str, float]:
+    from scipy.special import logit
+
     weights = _census_weights().sum(axis=0)
     mids = np.array([_midpoint(label) for label in DEFAULT_AGE_GROUPS])
     shanghai = [_value(rows, f"dependent_shanghai_2010_{k}") / 100 for k in ("60_64", "65_69",
@@ -263,6 +265,8 @@ def _table_from_array(age_groups: Sequence[str], levels: np.ndarray) -> Prevalen
 
 def _hindawi_generators() -> tuple[list[str], np.ndarray]:
     """Matrix logarithms of the published 1-year CLHLS matrices: labels, ``[B, 4, 4]``."""
+    import scipy.linalg
+
     table = read_need_table("care_need_transition_matrices_clhls_hindawi2022.csv")
     table = table[table["horizon_years"] == 1]
     labels, generators = [], []

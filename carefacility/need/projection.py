@@ -77,12 +77,12 @@ def project_need(population: pd.DataFrame, spec: NeedSpec, mx_single: np.ndarray
     mx = np.asarray(mx_single, dtype=float)
     n_steps = years.size - 1
     if mx.ndim == 2:
-        schedules = [mx] * n_steps
-        generators = [care_level_generator(spec, mx)] if n_steps else []
-        steps = [transition_probabilities(generators[0])] * n_steps if n_steps else []
+        step = transition_probabilities(care_level_generator(spec, mx)) if n_steps else None
+        steps = [step] * n_steps
     elif mx.ndim == 3 and mx.shape[0] >= n_steps:
-        schedules = [mx[t] for t in range(n_steps)]
-        steps = [transition_probabilities(care_level_generator(spec, m)) for m in schedules]
+        # every year's generators in one batched exponential, shape (n_steps, 2, 41, 5, 5)
+        generators = [care_level_generator(spec, mx[t]) for t in range(n_steps)]
+        steps = list(transition_probabilities(np.stack(generators))) if n_steps else []
     else:
         raise ValueError(f"mx_single must have shape (2, A) or (n_steps >= {n_steps}, 2, A) "
                          f"(got {mx.shape})")

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
-from scipy.interpolate import CubicHermiteSpline, CubicSpline, PchipInterpolator
 
 from carefacility.population.ages import N_AGES, OPEN_AGE
 
@@ -85,6 +84,9 @@ def monotone_split(
     Numer. Anal.* 17(2): 238–246. Hyman, J. M. (1983). Accurate monotonicity preserving cubic
     interpolation. *SIAM J. Sci. Stat. Comput.* 4(4): 645–654.
     """
+    # imported here: `import carefacility` stays fast
+    from scipy.interpolate import CubicHermiteSpline, CubicSpline, PchipInterpolator
+
     totals = np.asarray(totals, dtype=np.float64)
     boundaries = np.asarray(boundaries, dtype=np.int64)
     if boundaries.shape != (totals.shape[-1] + 1,):

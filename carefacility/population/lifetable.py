@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy.optimize import brentq
 
 from carefacility.population.ages import N_AGES, OPEN_AGE
 from carefacility.population.graduation import _piecewise_linear
@@ -387,6 +386,8 @@ def _single_year_mx_1d(
 
         low, high = log_a - 40.0, log_a + 40.0
         if mismatch(low) > 0 > mismatch(high):
+            from scipy.optimize import brentq  # imported here: `import carefacility` stays fast
+
             log_a = brentq(mismatch, low, high, xtol=1e-12)
         else:
             warnings.warn(

@@ -99,7 +99,6 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
-from scipy.optimize import brentq, root
 
 from carefacility.population.lifetable import A0Rule, Sex, abridged_life_table, nqx_to_nmx
 
@@ -291,6 +290,8 @@ def _solve_level(schedule: Callable[[float], np.ndarray], starts: np.ndarray, e0
         raise ValueError(f"no level of the standard gives e0 = {e0_target:g} years (levels "
                          f"{left:g} to {right:g} give {miss_left + e0_target:.2f} to "
                          f"{miss_right + e0_target:.2f} years)")
+    from scipy.optimize import brentq  # imported here: `import carefacility` stays fast
+
     level = float(brentq(miss, left, right, xtol=1e-12, rtol=1e-14, maxiter=200))
     error = miss(level)
     if abs(error) >= tolerance:
@@ -488,6 +489,8 @@ def _levels_one_sex(values: np.ndarray, keys: np.ndarray, starts: np.ndarray, ti
                     values, starts, trial, method=method, sex=sex, a0_rule=a0_rule), keys,
                     time), starts, sex=sex, a0_rule=a0_rule)) - target
                 for time, target, _group in anchors])
+
+        from scipy.optimize import root
 
         solution = root(misses, np.array([levels[first][0], levels[last][0]]), method="hybr")
         if not np.all(np.abs(misses(solution.x)) < tolerance):

@@ -1,6 +1,7 @@
 """Queueing theory in closed form: Erlang B / C / A, M/M/inf and M(t)/M/inf (transient, under
-growing demand and from a starting census), priority queues, continuous-time Markov chains, and
-the analytic cross-checks printed beside the simulation (one pooled pool, separate pools per
+growing demand and from a starting census), priority queues, continuous-time Markov chains (with
+the matrix exponential of a whole stack of small generators at once), and the analytic
+cross-checks printed beside the simulation (one pooled pool, separate pools per
 zone / home / bed type, and the structural causes of a disagreement)."""
 
 from carefacility.queueing.cross_check import (
@@ -25,6 +26,7 @@ from carefacility.queueing.erlang import (
 from carefacility.queueing.erlang_a import ErlangAResult, erlang_a
 from carefacility.queueing.infinite_server import mminf_occupancy_pmf, mminf_occupancy_quantile
 from carefacility.queueing.littles_law import littles_law_L
+from carefacility.queueing.matrix_exponential import matrix_exponential
 from carefacility.queueing.priority import priority_mmc_waits
 from carefacility.queueing.transient import (
     MtInfiniteServerResult,
@@ -47,6 +49,7 @@ __all__ = [
     "erlang_c",
     "explain_differences",
     "littles_law_L",
+    "matrix_exponential",
     "mmc_wait",
     "mminf_occupancy_pmf",
     "mminf_occupancy_quantile",

@@ -9,6 +9,8 @@ References
 ----------
 .. [1] C. Van Loan, "Computing integrals involving the matrix exponential", IEEE Transactions on
    Automatic Control 23 (1978).
+
+Matrix exponentials are those of :mod:`carefacility.queueing.matrix_exponential`.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import scipy.linalg
 from numpy.typing import ArrayLike, NDArray
 
 from carefacility.queueing._checks import _check_array_nonnegative, _check_scalar
+from carefacility.queueing.matrix_exponential import matrix_exponential
 
 __all__ = [
     "ctmc_expected_sojourn",
@@ -130,9 +132,15 @@ def ctmc_transition_probabilities(generator: ArrayLike, time: float) -> NDArray[
     -------
     numpy.ndarray, shape (n, n)
         ``P[i, j]`` = probability of being in state ``j`` at ``t`` having started in ``i`` [-].
+
+    Notes
+    -----
+    :func:`~carefacility.queueing.matrix_exponential.matrix_exponential`: scipy's scaling and
+    squaring algorithm (Al-Mohy and Higham 2009) in numpy, equal to ``scipy.linalg.expm`` to
+    rounding, with no multithreaded LAPACK call.
     """
     matrix = _check_generator(generator)
-    return scipy.linalg.expm(matrix * _check_time(time))
+    return matrix_exponential(matrix * _check_time(time))
 
 
 def ctmc_expected_sojourn(
@@ -223,4 +231,4 @@ def ctmc_occupancy(
     augmented = np.zeros((size + 1, size + 1))
     augmented[0, 1:] = start
     augmented[1:, 1:] = matrix
-    return scipy.linalg.expm(augmented * horizon)[0, 1:]
+    return matrix_exponential(augmented * horizon)[0, 1:]

@@ -15,7 +15,6 @@ service rate) is dimensionless [Erlang], and so are the probabilities.
 from __future__ import annotations
 
 import numpy as np
-import scipy.stats
 from numpy.typing import ArrayLike, NDArray
 
 from carefacility.queueing._checks import _as_output, _check_probability, _check_scalar
@@ -38,6 +37,8 @@ def mminf_occupancy_pmf(offered_load: float, occupancy: ArrayLike) -> float | ND
     float or numpy.ndarray
         Poisson probability ``exp(-A) A^n / n!`` [-], evaluated in log space.
     """
+    import scipy.stats  # imported here: `import carefacility` stays fast
+
     load = _check_scalar(offered_load, "offered_load")
     states = np.asarray(occupancy)
     probability = np.asarray(scipy.stats.poisson.pmf(states, load), dtype=float)
@@ -63,4 +64,6 @@ def mminf_occupancy_quantile(offered_load: float, probability: float) -> int:
     level = _check_probability(probability, "probability", allow_one=False)
     if level == 0.0 or load == 0.0:
         return 0
+    import scipy.stats
+
     return int(scipy.stats.poisson.ppf(level, load))

@@ -5,7 +5,9 @@ then the KPIs, the cross-check, care need and demand, the population tables, and
 in the order given, and last an ``about`` sheet naming each sheet's CSV file. Every sheet holds
 exactly the values of the CSV file of the same name written beside it (dates as ISO text, as in
 the CSV), so the workbook and the CSVs never disagree; a table too long for a workbook keeps only
-its header row, and ``about`` says so.
+its header row, and ``about`` says so. A table left out on request (the KPIs of every
+replication, unless asked for: :func:`carefacility.report.writer.write_report_files`) has no
+sheet, and ``about`` says it is in its CSV file only.
 
 Cells are data, never formulas: the workbook holds no formula at all, and a text cell starting
 with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (which Excel could run as a formula)
@@ -16,10 +18,13 @@ leading single quote, see :mod:`carefacility.report.output_folder`). Numbers sta
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["EXCEL_MAX_ROWS", "SCORECARD_COLUMNS", "SHEET_ORDER", "WORKBOOK_MAX_ROWS",
@@ -48,9 +53,11 @@ _ABOUT = {
     "en": {"sheet": "sheet", "csv": "CSV file", "rows": "rows", "note": "note",
            "too_many": "too many rows for this workbook (only the header is here): use the "
                        "CSV file",
+           "csv_only": "not in this workbook: the table is in its CSV file only",
            "no_targets": "no targets in this run"},
     "zh": {"sheet": "工作表", "csv": "CSV文件", "rows": "行数", "note": "说明",
            "too_many": "行数过多，此处仅有表头，请使用CSV文件",
+           "csv_only": "此表未收入本工作簿，仅见于CSV文件",
            "no_targets": "本次运行没有规划目标"},
 }
 
@@ -90,8 +97,13 @@ def _as_in_csv(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_workbook(tables: dict[str, pd.DataFrame], path: Path, *, lang: str = "en",
-                   max_rows: int = WORKBOOK_MAX_ROWS) -> list[str]:
+                   max_rows: int = WORKBOOK_MAX_ROWS,
+                   csv_only: Collection[str] = ()) -> list[str]:
     """Write ``tables`` to the workbook ``path``, one sheet each, ``scorecard`` first.
+
+    The workbook is written in openpyxl's write-only mode, row by row: about 40 % faster than
+    :meth:`pandas.DataFrame.to_excel` for a district's tables, the same cells
+    (``benchmarks/bench_report.py``).
 
     Parameters
     ----------
@@ -105,12 +117,17 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path, *, lang: str = "
     max_rows : int
         Longer tables get only their header row and a note in ``about`` (at most
         :data:`EXCEL_MAX_ROWS` − 1 fit in a sheet at all).
+    csv_only : collection of str
+        Tables left out of the workbook (e.g. ``kpis_by_replication``): no sheet, and a row in
+        ``about`` saying the table is in its CSV file only.
 
     Returns
     -------
     list of str
         The sheet names, in order.
     """
+    from openpyxl import Workbook
+
     text = _ABOUT.get(lang, _ABOUT["en"])
     tables = dict(tables)
     notes: dict[str, str] = {}
@@ -118,58 +135,100 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path, *, lang: str = "
         tables["scorecard"] = pd.DataFrame(columns=SCORECARD_COLUMNS)
         notes["scorecard"] = text["no_targets"]
     tables = _ordered(tables)
-    names = sheet_names([*tables, "about"])
+    names = sheet_names([*(table for table in tables if table not in csv_only), "about"])
+    workbook = Workbook(write_only=True)
     about_rows = []
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for table, frame in tables.items():
-            sheet = names[table]
+    for table, frame in tables.items():
+        sheet = names.get(table, "")
+        if table in csv_only:
+            notes[table] = text["csv_only"]
+        else:
             if len(frame) > min(max_rows, EXCEL_MAX_ROWS - 1):
                 notes[table] = text["too_many"]
                 frame = frame.head(0)
-            shown = _as_in_csv(frame)
-            shown.to_excel(writer, sheet_name=sheet, index=False)
-            _text_not_formulas(writer.sheets[sheet], shown)
-            _tidy_sheet(writer.sheets[sheet], frame)
-            about_rows.append({text["sheet"]: sheet, text["csv"]: f"{table}.csv",
-                               text["rows"]: len(tables[table]),
-                               text["note"]: notes.get(table, "")})
-        about = pd.DataFrame(about_rows)
-        about.to_excel(writer, sheet_name=names["about"], index=False)
-        _text_not_formulas(writer.sheets[names["about"]], about)
-        _tidy_sheet(writer.sheets[names["about"]], about)
+            _write_sheet(workbook, sheet, frame)
+        about_rows.append({text["sheet"]: sheet, text["csv"]: f"{table}.csv",
+                           text["rows"]: len(tables[table]),
+                           text["note"]: notes.get(table, "")})
+    _write_sheet(workbook, names["about"], pd.DataFrame(about_rows))
+    workbook.save(path)
     return list(names.values())
 
 
 _FORMULA_LIKE = re.compile(r"^[=+\-@\t\r]")
 
 
-def _as_text(cell: Any) -> None:
-    """Store ``cell`` as text that Excel never evaluates (not as a formula, quote prefix)."""
+def _write_sheet(workbook: Any, name: str, frame: pd.DataFrame) -> None:
+    """Append the sheet ``name`` holding ``frame`` (header row, then one row a record) to a
+    write-only workbook: values as in the CSV file, header row frozen, columns sized."""
+    sheet = workbook.create_sheet(name)
+    sheet.freeze_panes = "A2"
+    _size_columns(sheet, frame)  # a write-only sheet takes its layout before any row
+    shown = _as_in_csv(frame)
+    sheet.append(_row_cells(sheet, [_cell_value(column) for column in shown.columns]))
+    columns = [_column_cells(sheet, shown.iloc[:, index]) for index in range(shown.shape[1])]
+    for row in zip(*columns, strict=True):
+        sheet.append(row)
+
+
+def _text_cell(sheet: Any, value: str) -> Any:
+    """A cell holding ``value`` as text that Excel never evaluates (not as a formula, quote
+    prefix), for a text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
     cell.data_type = "s"
     cell.quotePrefix = True
+    return cell
 
 
-def _text_not_formulas(sheet: Any, frame: pd.DataFrame) -> None:
-    """Make every formula-like text of ``frame``, written to ``sheet`` from cell A1 with its
-    header row, a text cell (openpyxl would store a text starting with ``=`` as a formula)."""
-    for index, column in enumerate(frame.columns, start=1):
-        if isinstance(column, str) and _FORMULA_LIKE.match(column):
-            _as_text(sheet.cell(row=1, column=index))
-        values = frame.iloc[:, index - 1]
-        if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(
-                values.dtype):
-            continue
-        hits = values.map(lambda v: isinstance(v, str) and _FORMULA_LIKE.match(v) is not None)
-        for row in hits.to_numpy(dtype=bool).nonzero()[0]:
-            _as_text(sheet.cell(row=int(row) + 2, column=index))
+def _cell_value(value: Any) -> Any:
+    """A table's value as the workbook holds it (as :meth:`pandas.DataFrame.to_excel` writes
+    it): missing values as empty cells, infinities as the text ``inf``/``-inf``, numpy numbers
+    as Python numbers, texts unchanged, anything else as its text."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        if math.isnan(value):
+            return None
+        return ("inf" if value > 0 else "-inf") if math.isinf(value) else float(value)
+    return str(value)
 
 
-def _tidy_sheet(sheet: Any, frame: pd.DataFrame) -> None:
-    """Freeze the header row and size the columns to their content."""
+def _column_cells(sheet: Any, values: pd.Series) -> list[Any]:
+    """The cells of one column below its header: plain values, and a text cell with Excel's
+    quote prefix for each formula-like text."""
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biu":
+        return values.tolist()  # numpy bools and integers: never missing
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        numbers = values.to_numpy()
+        cells = numbers.tolist()
+        for index in np.flatnonzero(~np.isfinite(numbers)):
+            cells[index] = _cell_value(numbers[index])
+        return cells
+    return _row_cells(sheet, [_cell_value(value) for value in values.to_numpy(dtype=object)])
+
+
+def _row_cells(sheet: Any, values: list[Any]) -> list[Any]:
+    """``values`` with each formula-like text made a text cell (:func:`_text_cell`)."""
+    for index, value in enumerate(values):
+        if isinstance(value, str) and _FORMULA_LIKE.match(value):
+            values[index] = _text_cell(sheet, value)
+    return values
+
+
+def _size_columns(sheet: Any, frame: pd.DataFrame) -> None:
+    """Size the columns to their content (header and first 200 rows, at most 48 wide)."""
     from openpyxl.utils import get_column_letter
 
-    sheet.freeze_panes = "A2"
     sample = frame.head(200)
     for index, column in enumerate(frame.columns, start=1):
-        lengths = [len(str(column))] + [len(str(v)) for v in sample[column].tolist()]
+        lengths = [len(str(column))] + [len(str(v)) for v in sample.iloc[:, index - 1].tolist()]
         sheet.column_dimensions[get_column_letter(index)].width = min(48, max(lengths) + 2)

@@ -8,8 +8,9 @@ report's language) and the template builds the markup, escaping every text it is
 scenario names, target labels, assumption lines, zone names and table cells. Nothing is marked
 safe; a variable missing from the template's context is an error, not an empty string.
 
-Everything is inside the file: the CSS, and the charts as SVG images in ``data:`` URLs. The
-page loads nothing from anywhere (no scripts, fonts, style sheets or images from the network; a
+Everything is inside the file: the CSS, and the charts as images in ``data:`` URLs (PNG, or SVG
+when the charts were also written as SVG), each with its title as alternative text. The page
+loads nothing from anywhere (no scripts, fonts, style sheets or images from the network; a
 Content-Security-Policy says so to the browser too), so it can be mailed, archived and opened
 offline.
 
@@ -46,24 +47,36 @@ TEMPLATE = "report.html.j2"
 
 @dataclass(frozen=True)
 class Chart:
-    """A chart to embed.
+    """A chart to embed: its SVG when there is one, else its PNG.
 
     Attributes
     ----------
     key : str
-        File stem of the chart (``bed_demand`` for ``bed_demand.svg``).
+        File stem of the chart (``bed_demand`` for ``bed_demand.png``).
     title : str
-        Heading shown above it.
-    svg : bytes
+        Heading shown above it, and the image's alternative text.
+    svg : bytes, optional
         The SVG document.
     caption : str
         How to read it (one or two sentences).
+    png : bytes, optional
+        The PNG image (its resolution in its ``pHYs`` chunk sets its displayed size).
+
+    Raises
+    ------
+    ValueError
+        If neither ``svg`` nor ``png`` is given.
     """
 
     key: str
     title: str
-    svg: bytes
+    svg: bytes | None = None
     caption: str = ""
+    png: bytes | None = None
+
+    def __post_init__(self) -> None:
+        if self.svg is None and self.png is None:
+            raise ValueError(f"chart {self.key}: give its SVG or its PNG")
 
 
 @dataclass(frozen=True)
@@ -563,11 +576,45 @@ def _svg_width_px(svg: bytes, scale: float = 1.15) -> int | None:
     return round(points * scale)
 
 
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _png_width_px(png: bytes, scale: float = 1.15) -> int | None:
+    """Display width of a PNG chart [CSS px]: its width at its resolution (the ``pHYs`` chunk;
+    96 dpi without one) a little enlarged, the size of the same chart's SVG."""
+    if not png.startswith(_PNG_SIGNATURE) or png[12:16] != b"IHDR":
+        return None
+    width_px = int.from_bytes(png[16:20], "big")
+    dots_per_inch = 96.0
+    position = 8
+    while position + 8 <= len(png):
+        length = int.from_bytes(png[position:position + 4], "big")
+        kind = png[position + 4:position + 8]
+        if kind == b"pHYs" and length == 9 and png[position + 16] == 1:  # unit: the metre
+            dots_per_inch = int.from_bytes(png[position + 8:position + 12], "big") * 0.0254
+            break
+        if kind == b"IDAT":
+            break
+        position += 12 + length
+    if dots_per_inch <= 0:
+        return None
+    return round(width_px / dots_per_inch * 96 * scale)
+
+
 def _chart_items(charts: Sequence[Chart]) -> list[dict[str, Any]]:
-    """The charts with their SVG in base64 (for a ``data:`` URL) and display width."""
-    return [{"key": chart.key, "title": chart.title, "caption": chart.caption,
-             "width": _svg_width_px(chart.svg),
-             "base64": base64.b64encode(chart.svg).decode("ascii")} for chart in charts]
+    """The charts with their image in base64 (for a ``data:`` URL), its media type and its
+    display width: the SVG when the chart has one, else the PNG."""
+    items = []
+    for chart in charts:
+        if chart.svg is not None:
+            image, media_type, width = chart.svg, "image/svg+xml", _svg_width_px(chart.svg)
+        else:
+            assert chart.png is not None  # Chart.__post_init__
+            image, media_type, width = chart.png, "image/png", _png_width_px(chart.png)
+        items.append({"key": chart.key, "title": chart.title, "caption": chart.caption,
+                      "width": width, "media_type": media_type,
+                      "base64": base64.b64encode(image).decode("ascii")})
+    return items
 
 
 def _kpi_tables(kpis: pd.DataFrame, lang: str, *,

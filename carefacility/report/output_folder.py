@@ -6,25 +6,25 @@ A run's files are written into a staging folder and published only when every fi
 written, so a failed, interrupted or killed run never leaves a half-written file or a folder that
 mixes two runs.
 
-*Swap mode* (the usual case). The staging folder is a sibling of the target (same parent, so
-the same file system: never the system's temporary folder) named ``.<target>.staging-<pid>-<id>``.
-When the block ends, the files of the previous run that this run does not rewrite (and, with
-``force``, the other files of the folder) are carried into it by hard link (a copy where links
-are not possible), with the manifest (:data:`MANIFEST`) listing carefacility's files. Then three
-steps switch the folders: the target is renamed ``.<target>.backup-<pid>-<id>``, the staging
-folder is renamed to the target, and the backup is deleted. If the second rename fails, the
-backup is renamed back: the folder is exactly the previous run's. The target is missing only
-between the two renames. The published folder is a new directory: it gets the old one's
-permission bits, and belongs to the user who wrote it.
+*Swap mode* (the usual case). The staging folder is a sibling of the target (same parent, so the
+same file system: never the system's temporary folder) named ``.<target>.staging-<pid>-<id>``. When
+the block ends, the files of the previous run that this run does not rewrite nor remove
+(:meth:`StagedOutput.remove`; and, with ``force``, the other files of the folder) are carried into
+it by hard link (a copy where links are not possible), with the manifest (:data:`MANIFEST`) listing
+carefacility's files. Then three steps switch the folders: the target is renamed
+``.<target>.backup-<pid>-<id>``, the staging folder is renamed to the target, and the backup is
+deleted. If the second rename fails, the backup is renamed back: the folder is exactly the previous
+run's. The target is missing only between the two renames. The published folder is a new directory:
+it gets the old one's permission bits, and belongs to the user who wrote it.
 
 *In-place mode* (the fallback). A target that cannot be renamed — a mount point (detected with
 :func:`os.path.ismount`, or when renaming it fails with ``EBUSY`` or ``EXDEV``) or a folder whose
 parent is not writable while the folder is — is published file by file: the run is staged in
 ``<target>/.carefacility-staging-<pid>-<id>`` (inside the target, so on its file system), each
-replaced file is first moved into ``<target>/.carefacility-backup-<pid>-<id>`` whose journal
-lists the files being switched, and the backup is renamed ``.carefacility-trash-...`` once every
-file is in place (the commit). A failure before the commit moves every old file back and removes
-the new ones: the folder is again exactly the previous run's.
+replaced or removed file is first moved into ``<target>/.carefacility-backup-<pid>-<id>`` whose
+journal lists the files being switched, and the backup is renamed ``.carefacility-trash-...`` once
+every file is in place (the commit). A failure before the commit moves every old file back and
+removes the new ones: the folder is again exactly the previous run's.
 
 Leftovers of a killed run are recognised by these names and resolved at the next write to the
 same target: staging and trash folders are deleted; a sibling backup is put back when the target
@@ -68,9 +68,10 @@ import shutil
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported when a table is written: the CLI imports this at start
+    import pandas as pd
 
 __all__ = [
     "FORMULA_PREFIXES",
@@ -157,6 +158,8 @@ def restore_text(value: str) -> str:
 
 
 def _is_text_column(values: pd.Series) -> bool:
+    import pandas as pd
+
     dtype = values.dtype
     return pd.api.types.is_object_dtype(dtype) or isinstance(
         dtype, pd.StringDtype | pd.CategoricalDtype)
@@ -164,6 +167,8 @@ def _is_text_column(values: pd.Series) -> bool:
 
 def _texts(values: pd.Series) -> list[str]:
     """The distinct texts of a column (few for the tables' repeated names and units)."""
+    import pandas as pd
+
     try:
         distinct = pd.unique(values.to_numpy(dtype=object))
     except TypeError:  # unhashable cells
@@ -244,12 +249,12 @@ def estimate_output_bytes(n_years: int, n_metrics: int = 200, n_replications: in
                           population_rows: int = 0) -> int:
     """A generous estimate of the size of a run's output folder [bytes].
 
-    The rule: 8 MiB for the charts (PNG and SVG), ``report.html`` and the small files, plus
-    256 bytes for each KPI row (``n_years × n_metrics``: ``kpis.csv``, its sheet, its rows in
-    the report and the other per-metric tables), 128 bytes for each row of
-    ``kpis_by_replication`` (``n_years × n_metrics × n_replications``, CSV and sheet) and 64
-    bytes for each population row (CSV and sheet). A run of Xicheng (15 years, 79 metrics, 2
-    replications, 3,232 population rows) writes 2.9 MB, estimated at 9.0 MB.
+    The rule: 8 MiB for the charts (PNG, and SVG when asked), ``report.html`` and the small files,
+    plus 256 bytes for each KPI row (``n_years × n_metrics``: ``kpis.csv``, its sheet, its rows in
+    the report and the other per-metric tables), 128 bytes for each row of ``kpis_by_replication``
+    (``n_years × n_metrics × n_replications``, CSV and sheet) and 64 bytes for each population row
+    (CSV and sheet). A run of Xicheng (15 years, 79 metrics, 2 replications, 3,232 population rows)
+    writes 2.9 MB, estimated at 9.0 MB.
 
     Parameters
     ----------
@@ -424,15 +429,25 @@ class StagedOutput:
         Where the run's files are written.
     target : pathlib.Path
         The output folder, as given.
+    removed : set of str
+        Files of the target to remove on success (:meth:`remove`).
     """
 
     def __init__(self, staging: Path, target: Path):
         self.staging = staging
         self.target = target
+        self.removed: set[str] = set()
 
     def path(self, name: str) -> Path:
         """Where to write the output file ``name`` while staging."""
         return self.staging / name
+
+    def remove(self, name: str) -> None:
+        """Remove the target's file ``name`` with the publication (in the same switch: a
+        failure keeps it) if carefacility wrote it (the manifest lists it) and this run does
+        not write it again; e.g. the SVG of a chart now written as PNG only, which would
+        otherwise show an earlier run. Files carefacility did not write are never removed."""
+        self.removed.add(name)
 
     def final_path(self, name: str) -> Path:
         """Where ``name`` will be after the run succeeds."""
@@ -599,6 +614,19 @@ def _check_kinds(target: Path, real: Path, staging: Path, names: list[str]) -> N
                 "(the folder is left as it was)")
 
 
+def _removable(real: Path, removed: set[str], names: list[str]) -> list[str]:
+    """The files of ``removed`` (:meth:`StagedOutput.remove`) to remove from ``real``: those
+    there, listed in its manifest (carefacility's) and not written again."""
+    if not removed or not real.is_dir():
+        return []
+    try:
+        ours = _read_manifest(real)
+    except OutputFolderError:  # damaged, and written with force: nothing is known to be ours
+        return []
+    return sorted(name for name in removed - set(names) if name in ours and (
+        (real / name).is_symlink() or (real / name).is_file()))
+
+
 def _manifest_text(real: Path, names: set[str], present: set[str], force: bool) -> str:
     try:
         listed = _read_manifest(real) if real.is_dir() else set()
@@ -610,14 +638,15 @@ def _manifest_text(real: Path, names: set[str], present: set[str], force: bool) 
 
 
 def _publish_swap(staging: Path, target: Path, real: Path, names: list[str],
-                  force: bool) -> None:
+                  force: bool, removed: set[str]) -> None:
     _check_kinds(target, real, staging, names)
     if real.is_dir():
         with contextlib.suppress(OSError):
             shutil.copymode(real, staging)
+        gone = set(_removable(real, removed, names))
         for entry in _entries(real):
-            if entry.name not in names and entry.name != MANIFEST and not _INSIDE.match(
-                    entry.name):
+            if entry.name not in names and entry.name not in gone and entry.name != MANIFEST \
+                    and not _INSIDE.match(entry.name):
                 _carry(entry, staging / entry.name)
     present = {p.name for p in _entries(staging)}
     (staging / MANIFEST).write_text(_manifest_text(real, set(names), present, force),
@@ -634,7 +663,7 @@ def _publish_swap(staging: Path, target: Path, real: Path, names: list[str],
         os.replace(real, backup)
     except OSError as error:
         if error.errno in (errno.EBUSY, errno.EXDEV) and _writable(real):
-            _publish_copied_in_place(staging, target, real, names, force)
+            _publish_copied_in_place(staging, target, real, names, force, removed)
             return
         raise OutputFolderError(
             f"{target}: cannot switch to the new outputs (renaming the folder failed: "
@@ -661,7 +690,7 @@ def _publish_swap(staging: Path, target: Path, real: Path, names: list[str],
 
 
 def _publish_copied_in_place(sibling: Path, target: Path, real: Path, names: list[str],
-                             force: bool) -> None:
+                             force: bool, removed: set[str]) -> None:
     """In-place publishing of a run staged beside a target that turned out not to be
     renamable (a mount point): copy its new files into the target's file system first."""
     staging = _new_folder(real, f".carefacility-staging-{os.getpid()}-")
@@ -672,18 +701,19 @@ def _publish_copied_in_place(sibling: Path, target: Path, real: Path, names: lis
                 shutil.copytree(source, staging / name, symlinks=True)
             else:
                 shutil.copy2(source, staging / name)
-        _publish_in_place(staging, target, real, names, force)
+        _publish_in_place(staging, target, real, names, force, removed)
     finally:
         _discard(staging)
 
 
 def _publish_in_place(staging: Path, target: Path, real: Path, names: list[str],
-                      force: bool) -> None:
+                      force: bool, removed: set[str]) -> None:
     _check_kinds(target, real, staging, names)
-    present = {p.name for p in _entries(real)} | set(names)
+    gone = _removable(real, removed, names)
+    present = ({p.name for p in _entries(real)} - set(gone)) | set(names)
     (staging / MANIFEST).write_text(_manifest_text(real, set(names), present, force),
                                     encoding="utf-8")
-    order = [*names, MANIFEST]
+    order = [*names, *gone, MANIFEST]  # a removed file is moved into the backup, no more
     backup = _new_folder(real, f".carefacility-backup-{os.getpid()}-")
     try:
         existed = [name for name in order if os.path.lexists(real / name)]
@@ -692,7 +722,8 @@ def _publish_in_place(staging: Path, target: Path, real: Path, names: list[str],
         for name in order:
             if os.path.lexists(real / name):
                 os.replace(real / name, backup / name)
-            os.replace(staging / name, real / name)
+            if name not in gone:
+                os.replace(staging / name, real / name)
         trash = _new_name(real, f".carefacility-trash-{os.getpid()}-")
         os.replace(backup, trash)  # the commit: from here on the new run stands
     except OSError as error:
@@ -723,7 +754,8 @@ def staged_output(target: str | Path, *, force: bool = False) -> Iterator[Staged
     Leftovers of interrupted writes to ``target`` are resolved first, then
     :func:`check_output_folder` runs; the files written in the block then replace the target's
     files of the same names in one switch (swap or in-place mode, see the module's text), the
-    target's other files staying as they were. On any failure the folder is exactly as before
+    target's other files staying as they were, except those the block removes
+    (:meth:`StagedOutput.remove`). On any failure the folder is exactly as before
     and no staging folder is left.
 
     Parameters
@@ -763,8 +795,9 @@ def staged_output(target: str | Path, *, force: bool = False) -> Iterator[Staged
         raise _folder_error(error, target, real) or OutputFolderError(
             f"{target}: cannot create a staging folder ({error.strerror or error})") from error
     try:
+        output = StagedOutput(staging, target)
         try:
-            yield StagedOutput(staging, target)
+            yield output
         except OSError as error:
             converted = _folder_error(error, target, real)
             if converted is None:
@@ -773,9 +806,9 @@ def staged_output(target: str | Path, *, force: bool = False) -> Iterator[Staged
         names = sorted(p.name for p in _entries(staging) if p.name != MANIFEST)
         try:
             if swap:
-                _publish_swap(staging, target, real, names, force)
+                _publish_swap(staging, target, real, names, force, output.removed)
             else:
-                _publish_in_place(staging, target, real, names, force)
+                _publish_in_place(staging, target, real, names, force, output.removed)
         except OSError as error:
             raise _folder_error(error, target, real) or OutputFolderError(
                 f"{target}: cannot prepare the new outputs ({error.strerror or error}); the "

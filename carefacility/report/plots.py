@@ -4,18 +4,18 @@ Each function takes tidy data and an optional ``ax``, draws on it and returns th
 :class:`matplotlib.axes.Axes`; none calls ``plt.show()``. Without ``ax`` a new
 :class:`~matplotlib.figure.Figure` is made outside pyplot, so nothing changes the caller's
 backend or figure list. Labels come in English (``lang="en"``)
-or Chinese (``lang="zh"``).
+or Chinese (``lang="zh"``), from :mod:`carefacility.report.labels`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import logging
 import re
 import subprocess
 from pathlib import Path
-from typing import Literal
 
 import matplotlib
 import matplotlib.ticker
@@ -24,6 +24,15 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from carefacility.report.labels import (
+    BED_TYPES,
+    LABELS,
+    Lang,
+    label,
+    status_label,
+    threshold_days,
+)
+
 # CJK fonts often ship only a "medium" weight; matplotlib uses it and logs that it had to.
 logging.getLogger("matplotlib.font_manager").addFilter(
     lambda record: "Failed to find font weight" not in record.getMessage()
@@ -31,6 +40,7 @@ logging.getLogger("matplotlib.font_manager").addFilter(
 
 __all__ = [
     "BED_TYPES",
+    "PNG_DPI",
     "STATUS_COLOURS",
     "Lang",
     "MissingCJKFontWarning",
@@ -39,6 +49,7 @@ __all__ = [
     "bed_demand_supply",
     "cjk_font_family",
     "elderly_trend",
+    "figure_images",
     "format_value",
     "label",
     "nursing_share",
@@ -52,98 +63,10 @@ __all__ = [
     "waiting_times",
 ]
 
-Lang = Literal["en", "zh"]
-
-_LABELS: dict[str, dict[str, str]] = {
-    "male": {"en": "Male", "zh": "男"},
-    "female": {"en": "Female", "zh": "女"},
-    "age": {"en": "Age [years]", "zh": "年龄（岁）"},
-    "persons": {"en": "Persons", "zh": "人数"},
-    "year": {"en": "Year", "zh": "年份"},
-    "pyramid": {"en": "Population pyramid", "zh": "人口金字塔"},
-    "elderly": {"en": "Elderly population", "zh": "老年人口"},
-    "pop_60plus": {"en": "Aged 60+", "zh": "60岁及以上"},
-    "pop_80plus": {"en": "Aged 80+", "zh": "80岁及以上"},
-    "share_60plus": {"en": "60+ share of total [%]", "zh": "60岁及以上占比（%）"},
-    "range": {"en": "range if death rates were ±10 %", "zh": "死亡率±10%时的区间"},
-    "beds": {"en": "Beds", "zh": "床位（张）"},
-    "bed_demand": {"en": "Occupied and planned beds", "zh": "在住床位与规划床位"},
-    "general": {"en": "General beds", "zh": "普通床位"},
-    "nursing": {"en": "Nursing-type beds", "zh": "护理型床位"},
-    "dementia": {"en": "Dementia beds", "zh": "认知障碍床位"},
-    "all_beds": {"en": "All beds", "zh": "全部床位"},
-    "occupied": {"en": "occupied (mean, 95 % CI)", "zh": "在住（均值，95%置信区间）"},
-    "planned": {"en": "planned", "zh": "规划"},
-    "offered_load": {"en": "Beds in use if nobody waited (offered load)",
-                     "zh": "无人等待时的在用床位（提供负荷）"},
-    "wait_days": {"en": "Wait [days]", "zh": "等待时间（天）"},
-    "waiting_times": {"en": "Waits of those admitted (mean, 95 % CI)",
-                      "zh": "入住者的等待时间（均值，95%置信区间）"},
-    "p50": {"en": "Median", "zh": "中位数"},
-    "p90": {"en": "90th percentile", "zh": "第90百分位"},
-    "p95": {"en": "95th percentile", "zh": "第95百分位"},
-    "admitted_within": {"en": "Applicants admitted within {days} days [%]",
-                        "zh": "{days}天内入住的申请人比例（%）"},
-    "admitted_within_title": {"en": "Share of all applicants admitted within {days} days "
-                                    "(mean, 95 % CI)",
-                              "zh": "全部申请人中{days}天内入住的比例（均值，95%置信区间）"},
-    "admitted_share": {"en": "Admitted in time [%]", "zh": "及时入住的比例（%）"},
-    "simulated": {"en": "Simulated (mean, 95 % CI)", "zh": "模拟（均值，95%置信区间）"},
-    "occupancy": {"en": "Occupancy [%]", "zh": "入住率（%）"},
-    "occupancy_title": {"en": "Occupancy by bed type (mean, 95 % CI)",
-                        "zh": "各类床位入住率（均值，95%置信区间）"},
-    "nursing_share": {"en": "Nursing-type share of beds [%]", "zh": "护理型床位占比（%）"},
-    "nursing_share_title": {"en": "Nursing-type share of beds", "zh": "护理型床位占比"},
-    "planned_share": {"en": "Plan", "zh": "规划"},
-    "target": {"en": "Target", "zh": "目标"},
-    "utilisation": {"en": "Utilisation [%]", "zh": "使用率（%）"},
-    "service_utilisation": {"en": "Utilisation by zone (mean)", "zh": "各街镇使用率（均值）"},
-    "day_centre": {"en": "Day-care centres", "zh": "日间照料中心"},
-    "meal_point": {"en": "Meal points", "zh": "助餐点"},
-    "zone": {"en": "Zone", "zh": "街镇"},
-    "scorecard": {"en": "Plan targets against the simulation", "zh": "规划目标与模拟结果对照"},
-    "target_col": {"en": "Target", "zh": "目标"},
-    "met": {"en": "met", "zh": "达标"},
-    "at_risk": {"en": "at risk", "zh": "有风险"},
-    "missed": {"en": "missed", "zh": "未达标"},
-    "no_data": {"en": "no data", "zh": "无数据"},
-    "backtest": {"en": "How the model reproduces this place's history",
-                 "zh": "模型对本地历史的再现"},
-    "observed_backtest": {"en": "observed, back-test (not used to fit)",
-                          "zh": "实际值（回测：未用于拟合）"},
-    "observed_calibration": {"en": "observed, calibration (base year or earlier)",
-                             "zh": "实际值（校准：基期及以前）"},
-    "projected": {"en": "projected", "zh": "预测值"},
-    "relative_error": {"en": "Projected − observed [% of observed]",
-                       "zh": "预测值−实际值（占实际值的%）"},
-    "total": {"en": "Total population", "zh": "总人口"},
-    "pop_65plus": {"en": "Aged 65+", "zh": "65岁及以上"},
-    "pop_70plus": {"en": "Aged 70+", "zh": "70岁及以上"},
-    "deaths": {"en": "Deaths in the year", "zh": "全年死亡人数"},
-    "residents_year_end": {"en": "Care-home residents on 31 Dec", "zh": "年末在院人数"},
-    "registered": {"en": "registered", "zh": "户籍"},
-    "resident": {"en": "resident", "zh": "常住"},
-    "persons_or_beds": {"en": "Persons or beds", "zh": "人数或床位数"},
-}
-
-BED_TYPES = ("general", "nursing", "dementia")
-"""Bed types in the order the KPIs and charts use."""
-
 STATUS_COLOURS = {"met": "#b7dfb9", "at_risk": "#fde3a7", "missed": "#f4b6b1"}
 """Cell colours of scorecard statuses (the status word is always written too)."""
 
 _BED_COLOURS = {"general": "#3b6ea8", "nursing": "#c0504d", "dementia": "#7d5ba6"}
-
-
-def label(key: str, lang: Lang = "en") -> str:
-    """The chart label ``key`` in ``lang``."""
-    return _LABELS[key][lang]
-
-
-def status_label(status: str, lang: Lang = "en") -> str:
-    """The word for a scorecard status (``met``, ``at_risk``, ``missed``, ``no data``)."""
-    key = str(status).replace(" ", "_")
-    return _LABELS[key][lang] if key in ("met", "at_risk", "missed", "no_data") else str(status)
 
 
 _CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC",
@@ -446,7 +369,7 @@ def bed_demand_supply(kpis: pd.DataFrame, cross_check: pd.DataFrame | None = Non
                 or (not beds.empty and beds["mean"].abs().sum() > 0)):
             continue
         colour = _BED_COLOURS.get(bed_type, "grey")
-        name = label(bed_type, lang) if bed_type in _LABELS else bed_type
+        name = label(bed_type, lang) if bed_type in LABELS else bed_type
         if _has_values(occupied):
             _line_with_band(ax, occupied, colour=colour,
                             text=f"{name}: {label('occupied', lang)}")
@@ -503,18 +426,6 @@ def waiting_times(kpis: pd.DataFrame, *, quantiles: tuple[str, ...] = ("p50", "p
         ax.legend(loc="upper left", fontsize="small", frameon=False)
     ax.set_title(title or label("waiting_times", lang))
     return _set_fonts(ax, lang)
-
-
-def threshold_days(kpis: pd.DataFrame) -> float | None:
-    """T of "admitted within T days", read from the unit of ``share_served_within_threshold``.
-
-    Returns ``None`` when the KPI or its unit does not say.
-    """
-    rows = kpis[kpis["metric"] == "share_served_within_threshold"]
-    if rows.empty or "unit" not in rows:
-        return None
-    found = re.search(r"threshold\s+([0-9.]+)\s*days", str(rows["unit"].iloc[0]))
-    return float(found.group(1)) if found else None
 
 
 def admitted_within_threshold(kpis: pd.DataFrame, *, days: float | None = None,
@@ -586,7 +497,7 @@ def occupancy_by_type(kpis: pd.DataFrame, *, bed_types: tuple[str, ...] = BED_TY
         frame = _kpi(kpis, f"occupancy.{bed_type}")
         if _has_values(frame):
             _line_with_band(ax, frame, colour=_BED_COLOURS.get(bed_type, "grey"),
-                            text=label(bed_type, lang) if bed_type in _LABELS else bed_type,
+                            text=label(bed_type, lang) if bed_type in LABELS else bed_type,
                             scale=100.0)
     ax.axhline(100, color="#888888", linewidth=0.8)
     _year_axis(ax, lang)
@@ -668,7 +579,7 @@ def service_utilisation(utilisation: pd.DataFrame, *, service: str | None = None
     several = data["service"].nunique() > 1
 
     def row_name(row_service: str, zone: str) -> str:
-        service_name = label(row_service, lang) if row_service in _LABELS else row_service
+        service_name = label(row_service, lang) if row_service in LABELS else row_service
         return f"{service_name} · {zone}" if several else str(zone)
 
     table = data.assign(row=[row_name(s, z) for s, z in zip(data["service"], data["zone"],
@@ -697,7 +608,7 @@ def service_utilisation(utilisation: pd.DataFrame, *, service: str | None = None
     ax.set_xlabel(label("year", lang))
     ax.set_ylabel(label("zone", lang))
     heading = label("service_utilisation", lang)
-    if service is not None and service in _LABELS:
+    if service is not None and service in LABELS:
         heading = f"{label(service, lang)}: {heading}"
     ax.set_title(title or heading)
     return _set_fonts(ax, lang)
@@ -805,7 +716,7 @@ _SERIES_COLOURS = ("#3b6ea8", "#c0504d", "#7d5ba6", "#e08a2c", "#4a9a6a", "#8c6d
 
 
 def _series_name(metric: str, basis: str, lang: Lang) -> str:
-    name = label(metric, lang) if metric in _LABELS else metric
+    name = label(metric, lang) if metric in LABELS else metric
     if basis not in ("registered", "resident"):
         return name
     return f"{name}（{label(basis, lang)}）" if lang == "zh" else f"{name} ({label(basis, lang)})"
@@ -896,12 +807,54 @@ def backtest_chart(backtest: pd.DataFrame, *, axes: tuple[Axes, Axes] | None = N
     return _set_fonts(top, lang)
 
 
-def save_figure(ax: Axes, stem: Path) -> list[Path]:
-    """Save the figure of ``ax`` as ``stem.png`` (150 dpi) and ``stem.svg``; return the paths."""
+PNG_DPI = 150
+"""Resolution of the PNG charts [dots per inch]."""
+
+
+def figure_images(ax: Axes, *, svg: bool = False) -> tuple[bytes, bytes | None]:
+    """The figure of ``ax`` as a PNG image (:data:`PNG_DPI`) and, with ``svg``, an SVG document.
+
+    The PNG depends only on the figure (matplotlib writes no date into it): the same chart drawn
+    twice, in this process or another, gives the same bytes. The SVG holds the time it was made.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Any axes of the figure.
+    svg : bool
+        Also make the SVG (about as long again as the PNG).
+
+    Returns
+    -------
+    png : bytes
+    svg : bytes or None
+        ``None`` unless ``svg``.
+    """
     figure = ax.get_figure()
     if matplotlib.rcParams["axes.unicode_minus"] and cjk_font_family():
         figure.set_layout_engine("constrained")
-    paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
-    figure.savefig(paths[0], dpi=150)
-    figure.savefig(paths[1])
+    png = io.BytesIO()
+    figure.savefig(png, dpi=PNG_DPI, format="png")
+    if not svg:
+        return png.getvalue(), None
+    vector = io.BytesIO()
+    figure.savefig(vector, format="svg")
+    return png.getvalue(), vector.getvalue()
+
+
+def save_figure(ax: Axes, stem: Path, *, svg: bool = False) -> list[Path]:
+    """Save the figure of ``ax`` as ``stem.png`` (:data:`PNG_DPI`) and, with ``svg``, as
+    ``stem.svg`` (:func:`figure_images`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, the PNG first.
+    """
+    png, vector = figure_images(ax, svg=svg)
+    paths = [stem.with_suffix(".png")]
+    paths[0].write_bytes(png)
+    if vector is not None:
+        paths.append(stem.with_suffix(".svg"))
+        paths[1].write_bytes(vector)
     return paths

@@ -1,26 +1,38 @@
-"""Writers of a run's outputs: CSV tables (UTF-8 with BOM), charts (PNG and SVG), the
-self-contained ``report.html`` and the ``results.xlsx`` workbook.
+"""Writers of a run's outputs: CSV tables (UTF-8 with BOM), charts (PNG, and SVG when asked),
+the self-contained ``report.html`` and the ``results.xlsx`` workbook.
 
 A run folder can be written from a :class:`~carefacility.runner.results.RunResult`
 (:func:`write_report`) or its report rebuilt later from the CSV and JSON files it holds, without
 simulating again (:func:`rebuild_report`, ``carefacility report DIR``). Both go through
 :func:`write_report_files` inside a staged write, so a failure leaves the folder as it was.
+
+Importing this module does not import matplotlib or openpyxl: they are imported when the first
+chart is drawn (:mod:`carefacility.report.plots`) and the workbook written
+(:mod:`carefacility.report.excel`). Charts can be drawn on several forked processes
+(``workers``), each drawing one chart at a time from the tables it needs and sending back its
+PNG (and SVG), while this process writes the CSV files and the workbook; the files are the same
+as when the charts are drawn here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
 import re
-from collections.abc import Sequence
+import sys
+import threading
+import warnings
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from carefacility.population.projection import PopulationProjection
-from carefacility.report import plots
+from carefacility.report import labels
 from carefacility.report.excel import SHEET_ORDER, write_workbook
 from carefacility.report.html import Chart, render_html
 from carefacility.report.output_folder import (
@@ -34,11 +46,14 @@ from carefacility.report.output_folder import (
 from carefacility.runner.results import RunResult
 
 if TYPE_CHECKING:
+    from carefacility.population.projection import PopulationProjection
+    from carefacility.report.labels import Lang
     from carefacility.scenario.loader import Scenario
 
 __all__ = [
     "BACKTEST_CHART",
     "CONTEXT_FILE",
+    "PER_REPLICATION_TABLE",
     "read_run_folder",
     "rebuild_report",
     "scenario_assumptions",
@@ -54,17 +69,35 @@ CONTEXT_FILE = "scenario_summary.json"
 """File of a run folder holding the report's title, scenario summary and assumption lines, so
 that ``carefacility report`` can rebuild the report without the scenario file."""
 
+PER_REPLICATION_TABLE = "kpis_by_replication"
+"""The table of every replication's KPIs: always a CSV file, a sheet of ``results.xlsx`` only
+when asked (``per_replication_sheet``)."""
+
 
 def write_population_outputs(projection: PopulationProjection, out_dir: str | Path, *,
-                             title: str, lang: plots.Lang = "en",
-                             force: bool = False) -> list[Path]:
+                             title: str, lang: Lang = "en", force: bool = False,
+                             svg: bool = False) -> list[Path]:
     """Write the population projection's tables and charts into ``out_dir``.
 
     Files: ``population.csv`` (year, zone, age, sex, population), ``elderly_summary.csv``
     (every population basis, a ``basis`` column), ``population_components.csv`` (births,
-    deaths and migration of each projection step), ``population_pyramid.png/.svg`` (base year
-    against the horizon) and ``elderly_population.png/.svg`` (60+ and 80+ by year and basis).
-    Population, components and pyramid are those of the demand basis.
+    deaths and migration of each projection step), ``population_pyramid.png`` (base year
+    against the horizon) and ``elderly_population.png`` (60+ and 80+ by year and basis), each
+    chart also as ``.svg`` with ``svg``. Population, components and pyramid are those of the
+    demand basis.
+
+    Parameters
+    ----------
+    projection : PopulationProjection
+    out_dir : str or pathlib.Path
+    title : str
+        Put before each chart's title.
+    lang : {"en", "zh"}
+    force : bool
+        Write into a folder that holds files carefacility did not write.
+    svg : bool
+        Also save the charts as SVG. Without it, an SVG of the same chart that an earlier write
+        left in the folder is removed.
 
     Returns
     -------
@@ -72,25 +105,39 @@ def write_population_outputs(projection: PopulationProjection, out_dir: str | Pa
         The files as they stand in ``out_dir`` after the write.
     """
     with staged_output(out_dir, force=force) as out:
-        names = _write_projection(out, projection, title, lang)
+        names = _write_projection(out, projection, title, lang, svg)
         final = [out.final_path(name) for name in names]
     return final
 
 
 def _write_projection(out: StagedOutput, projection: PopulationProjection, title: str,
-                      lang: plots.Lang) -> list[str]:
+                      lang: Lang, svg: bool) -> list[str]:
+    from carefacility.report import plots
+
     names = []
     for name, frame in _projection_tables(projection).items():
         write_csv(frame, out.path(f"{name}.csv"))
         names.append(f"{name}.csv")
     years = (projection.first_year, projection.last_year)
     ax = plots.population_pyramid(projection.population, years, lang=lang,
-                                  title=f"{title}: {plots.label('pyramid', lang)}")
-    names += [p.name for p in plots.save_figure(ax, out.path("population_pyramid"))]
+                                  title=f"{title}: {labels.label('pyramid', lang)}")
+    names += _write_chart_files(out, "population_pyramid", *plots.figure_images(ax, svg=svg))
     ax = plots.elderly_trend(projection.elderly_by_basis(), lang=lang,
-                             title=f"{title}: {plots.label('elderly', lang)}")
-    names += [p.name for p in plots.save_figure(ax, out.path("elderly_population"))]
+                             title=f"{title}: {labels.label('elderly', lang)}")
+    names += _write_chart_files(out, "elderly_population", *plots.figure_images(ax, svg=svg))
     return names
+
+
+def _write_chart_files(out: StagedOutput, key: str, png: bytes, svg: bytes | None
+                       ) -> list[str]:
+    """Write ``key.png`` and, when given, ``key.svg``; without an SVG, one that an earlier
+    write left in the folder is removed with the publication (it would show another run)."""
+    out.path(f"{key}.png").write_bytes(png)
+    if svg is None:
+        out.remove(f"{key}.svg")
+        return [f"{key}.png"]
+    out.path(f"{key}.svg").write_bytes(svg)
+    return [f"{key}.png", f"{key}.svg"]
 
 
 def _projection_tables(projection: PopulationProjection) -> dict[str, pd.DataFrame]:
@@ -148,7 +195,8 @@ def scenario_summary(scenario: Scenario) -> dict[str, Any]:
                                ("beds_end", last_day,
                                 {"year": start.year + simulation.years - 1})):
             beds = plan.capacity_at(day).sum(axis=0)
-            summary[key] = when | {t: int(b) for t, b in zip(plots.BED_TYPES, beds, strict=True)}
+            summary[key] = when | {t: int(b) for t, b in zip(labels.BED_TYPES, beds,
+                                                              strict=True)}
         summary["waiting_discipline"] = simulation.waiting_discipline
         if simulation.waiting_discipline == "priority":
             summary["priority_order"] = list(simulation.priority_order or
@@ -312,27 +360,185 @@ _CHART_TITLES = {
 }
 
 BACKTEST_CHART = "backtest_chart"
-"""File stem of the back-test chart (``backtest_chart.png`` / ``.svg``)."""
+"""File stem of the back-test chart (``backtest_chart.png``, and ``.svg`` when asked)."""
+
+_CHART_TABLES: dict[str, tuple[str, ...]] = {
+    "scorecard_chart": ("scorecard",),
+    "beds_occupied_planned": ("kpis", "analytic_cross_check"),
+    "waiting_times": ("kpis",),
+    "admitted_within_threshold": ("kpis", "scorecard"),
+    "occupancy_by_bed_type": ("kpis",),
+    "nursing_share": ("kpis", "scorecard"),
+    "service_utilisation": ("kpis",),
+    "elderly_population": ("elderly_summary",),
+    "population_pyramid": ("population",),
+    BACKTEST_CHART: ("backtest",),
+}
+"""The tables each chart is drawn from: all that a chart drawn on another process is sent."""
 
 
-def _backtest_chart(out: StagedOutput, table: pd.DataFrame, *, title: str,
-                    lang: plots.Lang) -> tuple[list[str], Chart]:
+@dataclass(frozen=True)
+class _ChartJob:
+    """One chart to draw and save: its file stem, the tables it is drawn from (by CSV stem),
+    the report's title and language, and whether to make its SVG too."""
+
+    key: str
+    tables: dict[str, pd.DataFrame]
+    title: str
+    lang: Lang
+    svg: bool
+
+
+def _chart_jobs(tables: dict[str, pd.DataFrame], *, title: str, lang: Lang, svg: bool
+                ) -> list[_ChartJob]:
+    """Every chart the tables allow, in report order (the back-test's last)."""
+    kpis = tables["kpis"]
+    metrics = set(kpis["metric"])
+    scorecard = tables.get("scorecard")
+    keys = []
+    if scorecard is not None and not scorecard.empty:
+        keys.append("scorecard_chart")
+    if any(m.startswith("occupied_beds.") for m in metrics):
+        keys.append("beds_occupied_planned")
+    if any(m.startswith("wait_p") for m in metrics):
+        keys.append("waiting_times")
+    if "share_served_within_threshold" in metrics:
+        keys.append("admitted_within_threshold")
+    if any(m.startswith("occupancy.") for m in metrics):
+        keys.append("occupancy_by_bed_type")
+    if "nursing_share" in metrics:
+        keys.append("nursing_share")
+    if not service_utilisation_frame(kpis).empty:
+        keys.append("service_utilisation")
+    elderly = tables.get("elderly_summary")
+    if elderly is not None and not elderly.empty and (elderly["zone"] == "all").any():
+        keys.append("elderly_population")
+    population = tables.get("population")
+    if population is not None and not population.empty:
+        keys.append("population_pyramid")
+    backtest = tables.get("backtest")
+    if backtest is not None and not backtest.empty:
+        keys.append(BACKTEST_CHART)
+    return [_ChartJob(key, {name: tables[name] for name in _CHART_TABLES[key] if name in tables},
+                      title, lang, svg) for key in keys]
+
+
+def _draw_chart(job: _ChartJob) -> Any:
+    """Draw the chart of ``job``; its :class:`matplotlib.axes.Axes`."""
+    from carefacility.report import plots
+
+    key, tables, lang = job.key, job.tables, job.lang
+    kpis, scorecard = tables.get("kpis"), tables.get("scorecard")
+    if key == "scorecard_chart":
+        return plots.scorecard_chart(scorecard, lang=lang)
+    if key == "beds_occupied_planned":
+        return plots.bed_demand_supply(kpis, tables.get("analytic_cross_check"), lang=lang)
+    if key == "waiting_times":
+        return plots.waiting_times(kpis, lang=lang)
+    if key == "admitted_within_threshold":
+        target, _ = _target_of(scorecard, "share_served_within_threshold")
+        return plots.admitted_within_threshold(kpis, target=target, lang=lang)
+    if key == "occupancy_by_bed_type":
+        return plots.occupancy_by_type(kpis, lang=lang)
+    if key == "nursing_share":
+        target, comparison = _target_of(scorecard, "nursing_share")
+        return plots.nursing_share(kpis, target=target, comparison=comparison, lang=lang)
+    if key == "service_utilisation":
+        return plots.service_utilisation(service_utilisation_frame(kpis), lang=lang)
+    if key == "elderly_population":
+        return plots.elderly_trend(tables["elderly_summary"], lang=lang,
+                                   title=f"{job.title}: {labels.label('elderly', lang)}")
+    if key == "population_pyramid":
+        population = tables["population"]
+        years = (int(population["year"].min()), int(population["year"].max()))
+        return plots.population_pyramid(population, years, lang=lang,
+                                        title=f"{job.title}: {labels.label('pyramid', lang)}")
+    if key == BACKTEST_CHART:
+        return plots.backtest_chart(tables["backtest"], lang=lang, title=(
+            f"{job.title}: {labels.label('backtest', lang)}" if job.title else None))
+    raise KeyError(f"no chart {key!r}")
+
+
+def _render_chart(job: _ChartJob) -> tuple[bytes, bytes | None]:
+    """Draw the chart of ``job``: its PNG and (when asked) SVG."""
+    from carefacility.report import plots
+
+    return plots.figure_images(_draw_chart(job), svg=job.svg)
+
+
+def _render_chart_in_worker(job: _ChartJob
+                            ) -> tuple[bytes, bytes | None, list[tuple[str, type[Warning]]]]:
+    """:func:`_render_chart` on a worker process, with the warnings it raised (the parent
+    raises them again: a worker's warnings would otherwise be lost or printed unfiltered)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png, svg = _render_chart(job)
+    return png, svg, [(str(warning.message), warning.category) for warning in caught]
+
+
+def _can_fork() -> bool:
+    """Whether charts can be drawn on forked processes here: not where processes cannot be
+    forked (Windows) or forking is unsafe (macOS), nor while other threads run (a forked copy
+    of a threaded process can hang on a lock that one of them held). Forked workers start at
+    once with everything this process has imported; spawned ones would import it all again,
+    which costs more than the charts."""
+    return ("fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin"
+            and threading.active_count() == 1)
+
+
+def _chart_pool(workers: int | None, charts: int) -> ProcessPoolExecutor | None:
+    """Processes to draw ``charts`` charts on, or None to draw them in this process (fewer
+    than two workers or charts, or :func:`_can_fork` says no)."""
+    if workers is None or workers < 2 or charts < 2 or not _can_fork():
+        return None
+    return ProcessPoolExecutor(max_workers=min(workers, charts),
+                               mp_context=multiprocessing.get_context("fork"))
+
+
+def _render_charts(jobs: Sequence[_ChartJob], workers: int | None, *,
+                   meanwhile: Callable[[], None]) -> list[tuple[bytes, bytes | None]]:
+    """PNG and SVG (or None) of each chart of ``jobs``, in order; ``meanwhile`` runs in this
+    process, while the charts are drawn on other processes (:func:`_chart_pool`) or after they
+    were drawn here. The images are the same either way."""
+    pool = _chart_pool(workers, len(jobs))
+    if pool is None:
+        images = [_render_chart(job) for job in jobs]
+        meanwhile()
+        return images
+    from carefacility.report import plots
+
+    # matplotlib and the font lookup once, here: the forked workers inherit them (importing
+    # matplotlib in every worker costs more CPU time, and no less wall time on 2 cores)
+    plots.cjk_font_family()
+    try:
+        futures = [pool.submit(_render_chart_in_worker, job) for job in jobs]
+        meanwhile()
+        done = [future.result() for future in futures]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    for _, _, caught in done:
+        for message, category in caught:
+            warnings.warn(message, category, stacklevel=2)
+    return [(png, svg) for png, svg, _ in done]
+
+
+def _backtest_chart(out: StagedOutput, table: pd.DataFrame, *, title: str, lang: Lang,
+                    svg: bool = False) -> tuple[list[str], Chart]:
     """Draw and save the back-test chart; its file names and the chart for the report."""
-    ax = plots.backtest_chart(table, lang=lang,
-                              title=f"{title}: {plots.label('backtest', lang)}" if title
-                              else None)
-    paths = plots.save_figure(ax, out.path(BACKTEST_CHART))
-    chart = Chart(key=BACKTEST_CHART, title=plots.label("backtest", lang),
-                  svg=paths[1].read_bytes(), caption=_CAPTIONS[BACKTEST_CHART][lang])
-    return [path.name for path in paths], chart
+    job = _ChartJob(BACKTEST_CHART, {"backtest": table}, title, lang, svg)
+    png, vector = _render_chart(job)
+    chart = Chart(key=BACKTEST_CHART, title=labels.label("backtest", lang), png=png, svg=vector,
+                  caption=_CAPTIONS[BACKTEST_CHART][lang])
+    return _write_chart_files(out, BACKTEST_CHART, png, vector), chart
 
 
 def write_backtest_outputs(table: pd.DataFrame, out_dir: str | Path, *, title: str = "",
-                           lang: plots.Lang = "en", force: bool = False) -> list[Path]:
+                           lang: Lang = "en", force: bool = False,
+                           svg: bool = False) -> list[Path]:
     """Write the back-test table and chart into ``out_dir`` (a staged write).
 
     Files: ``backtest.csv`` (:data:`carefacility.targets.backtest.BACKTEST_COLUMNS`) and
-    ``backtest_chart.png/.svg``.
+    ``backtest_chart.png`` (and ``backtest_chart.svg`` with ``svg``).
 
     Parameters
     ----------
@@ -344,6 +550,9 @@ def write_backtest_outputs(table: pd.DataFrame, out_dir: str | Path, *, title: s
     lang : {"en", "zh"}
     force : bool
         Write into a folder that holds files carefacility did not write.
+    svg : bool
+        Also save the chart as SVG. Without it, an SVG of the chart that an earlier write left
+        in the folder is removed.
 
     Returns
     -------
@@ -352,7 +561,8 @@ def write_backtest_outputs(table: pd.DataFrame, out_dir: str | Path, *, title: s
     """
     with staged_output(out_dir, force=force) as out:
         write_csv(table, out.path("backtest.csv"))
-        names = ["backtest.csv", *_backtest_chart(out, table, title=title, lang=lang)[0]]
+        names = ["backtest.csv", *_backtest_chart(out, table, title=title, lang=lang,
+                                                  svg=svg)[0]]
         final = [out.final_path(name) for name in names]
     return final
 
@@ -366,60 +576,23 @@ def _target_of(scorecard: pd.DataFrame | None, metric: str) -> tuple[float | Non
     return float(rows["threshold"].iloc[0]), str(rows["comparison"].iloc[0])
 
 
-def _draw_charts(tables: dict[str, pd.DataFrame], *, title: str, lang: plots.Lang
-                 ) -> list[tuple[str, Any]]:
-    """``(file stem, Axes)`` of every chart the tables allow, in report order."""
-    kpis = tables["kpis"]
-    metrics = set(kpis["metric"])
-    scorecard = tables.get("scorecard")
-    charts: list[tuple[str, Any]] = []
-    if scorecard is not None and not scorecard.empty:
-        charts.append(("scorecard_chart", plots.scorecard_chart(scorecard, lang=lang)))
-    if any(m.startswith("occupied_beds.") for m in metrics):
-        charts.append(("beds_occupied_planned", plots.bed_demand_supply(
-            kpis, tables.get("analytic_cross_check"), lang=lang)))
-    if any(m.startswith("wait_p") for m in metrics):
-        charts.append(("waiting_times", plots.waiting_times(kpis, lang=lang)))
-    if "share_served_within_threshold" in metrics:
-        target, _ = _target_of(scorecard, "share_served_within_threshold")
-        charts.append(("admitted_within_threshold",
-                       plots.admitted_within_threshold(kpis, target=target, lang=lang)))
-    if any(m.startswith("occupancy.") for m in metrics):
-        charts.append(("occupancy_by_bed_type", plots.occupancy_by_type(kpis, lang=lang)))
-    if "nursing_share" in metrics:
-        target, comparison = _target_of(scorecard, "nursing_share")
-        charts.append(("nursing_share", plots.nursing_share(kpis, target=target,
-                                                            comparison=comparison, lang=lang)))
-    utilisation = service_utilisation_frame(kpis)
-    if not utilisation.empty:
-        charts.append(("service_utilisation", plots.service_utilisation(utilisation, lang=lang)))
-    elderly = tables.get("elderly_summary")
-    if elderly is not None and not elderly.empty and (elderly["zone"] == "all").any():
-        charts.append(("elderly_population", plots.elderly_trend(
-            elderly, lang=lang, title=f"{title}: {plots.label('elderly', lang)}")))
-    population = tables.get("population")
-    if population is not None and not population.empty:
-        years = (int(population["year"].min()), int(population["year"].max()))
-        charts.append(("population_pyramid", plots.population_pyramid(
-            population, years, lang=lang, title=f"{title}: {plots.label('pyramid', lang)}")))
-    return charts
-
-
-def _chart_title(key: str, kpis: pd.DataFrame, lang: plots.Lang) -> str:
+def _chart_title(key: str, kpis: pd.DataFrame, lang: Lang) -> str:
     if key == "admitted_within_threshold":
-        days = plots.threshold_days(kpis)
+        days = labels.threshold_days(kpis)
         if days is not None:
-            return plots.label("admitted_within_title", lang).format(days=f"{days:g}")
-        return plots.label("admitted_share", lang)
-    return plots.label(_CHART_TITLES[key], lang)
+            return labels.label("admitted_within_title", lang).format(days=f"{days:g}")
+        return labels.label("admitted_share", lang)
+    return labels.label(_CHART_TITLES[key], lang)
 
 
 def write_report_files(out: StagedOutput, tables: dict[str, pd.DataFrame],
-                       metadata: dict[str, Any], *, title: str, lang: plots.Lang = "en",
+                       metadata: dict[str, Any], *, title: str, lang: Lang = "en",
                        assumptions: Sequence[str] = (),
-                       summary: dict[str, Any] | None = None) -> list[str]:
-    """Write the charts (PNG and SVG), ``report.html`` and ``results.xlsx`` into a staging
-    folder.
+                       summary: dict[str, Any] | None = None, svg: bool = False,
+                       per_replication_sheet: bool = False,
+                       workers: int | None = None) -> list[str]:
+    """Write the charts (PNG, and SVG when asked), ``report.html`` and ``results.xlsx`` into a
+    staging folder.
 
     Parameters
     ----------
@@ -430,8 +603,8 @@ def write_report_files(out: StagedOutput, tables: dict[str, pd.DataFrame],
         ``kpis_by_replication``, ``analytic_cross_check``, ``care_need``, ``bed_demand``,
         ``elderly_summary``, ``population``, ``backtest``, ... used when present; a
         ``backtest`` with rows adds ``backtest_chart`` and the report's back-test section).
-        Every table becomes a sheet of the workbook, so pass exactly the tables whose CSV
-        files sit beside it.
+        Every table becomes a sheet of the workbook (``kpis_by_replication`` only with
+        ``per_replication_sheet``), so pass exactly the tables whose CSV files sit beside it.
     metadata : dict
         The run's metadata (``run_metadata.json``).
     title : str
@@ -442,6 +615,19 @@ def write_report_files(out: StagedOutput, tables: dict[str, pd.DataFrame],
         Assumption lines shown in the report (e.g. :func:`scenario_assumptions`).
     summary : dict, optional
         :func:`scenario_summary` of the scenario.
+    svg : bool
+        Also save each chart as SVG, and embed the SVG in ``report.html``; by default the
+        report embeds the PNG (150 dpi). Without it, an SVG of the same chart that an earlier
+        write left in the folder is removed.
+    per_replication_sheet : bool
+        Put :data:`PER_REPLICATION_TABLE` into the workbook too (for Xicheng's defaults,
+        23,700 rows that make the workbook five times slower to write); by default its
+        ``about`` sheet says the table is in its CSV file only.
+    workers : int, optional
+        Draw the charts on this many forked processes while this process writes the workbook
+        (and, from :func:`write_report`, the CSV files); the files are the same. Where
+        processes cannot be forked (Windows, macOS) or while other threads run, the charts are
+        drawn here. By default (None) everything is done in this process.
 
     Returns
     -------
@@ -455,26 +641,45 @@ def write_report_files(out: StagedOutput, tables: dict[str, pd.DataFrame],
     RuntimeError
         If ``lang="zh"`` and no Chinese font is installed.
     """
+    return _write_report_files(out, tables, metadata, title=title, lang=lang,
+                               assumptions=assumptions, summary=summary, svg=svg,
+                               per_replication_sheet=per_replication_sheet, workers=workers)
+
+
+def _write_report_files(out: StagedOutput, tables: dict[str, pd.DataFrame],
+                        metadata: dict[str, Any], *, title: str, lang: Lang,
+                        assumptions: Sequence[str], summary: dict[str, Any] | None, svg: bool,
+                        per_replication_sheet: bool, workers: int | None,
+                        before_workbook: Callable[[], None] | None = None) -> list[str]:
+    """:func:`write_report_files`; ``before_workbook`` (e.g. writing the CSV files) runs in
+    this process just before the workbook is written, while the charts are drawn on other
+    processes when there are ``workers``."""
     if "kpis" not in tables:
         raise KeyError("the report needs the `kpis` table (kpis.csv)")
+    jobs = _chart_jobs(tables, title=title, lang=lang, svg=svg)
+    csv_only = () if per_replication_sheet else (PER_REPLICATION_TABLE,)
+
+    def workbook() -> None:
+        if before_workbook is not None:
+            before_workbook()
+        write_workbook(tables, out.path("results.xlsx"), lang=lang, csv_only=csv_only)
+
+    images = _render_charts(jobs, workers, meanwhile=workbook)
     names: list[str] = []
     charts: list[Chart] = []
-    for key, ax in _draw_charts(tables, title=title, lang=lang):
-        paths = plots.save_figure(ax, out.path(key))
-        names += [path.name for path in paths]
-        charts.append(Chart(key=key, title=_chart_title(key, tables["kpis"], lang),
-                            svg=paths[1].read_bytes(), caption=_CAPTIONS[key][lang]))
     history = None
-    if tables.get("backtest") is not None and not tables["backtest"].empty:
-        files, history = _backtest_chart(out, tables["backtest"], title=title, lang=lang)
-        names += files
+    for job, (png, vector) in zip(jobs, images, strict=True):
+        names += _write_chart_files(out, job.key, png, vector)
+        chart = Chart(key=job.key, title=_chart_title(job.key, tables["kpis"], lang), png=png,
+                      svg=vector, caption=_CAPTIONS[job.key][lang])
+        if job.key == BACKTEST_CHART:
+            history = chart
+        else:
+            charts.append(chart)
     document = render_html(tables, metadata, title=title, lang=lang, assumptions=assumptions,
                            summary=summary, charts=charts, backtest_chart=history)
     out.path("report.html").write_text(document, encoding="utf-8")
-    names.append("report.html")
-    write_workbook(tables, out.path("results.xlsx"), lang=lang)
-    names.append("results.xlsx")
-    return names
+    return [*names, "report.html", "results.xlsx"]
 
 
 def _run_tables(result: RunResult, scorecard: pd.DataFrame | None,
@@ -495,18 +700,21 @@ def _run_tables(result: RunResult, scorecard: pd.DataFrame | None,
 
 
 def write_report(source: RunResult | str | Path, out_dir: str | Path | None = None, *,
-                 lang: plots.Lang = "en", title: str | None = None,
+                 lang: Lang = "en", title: str | None = None,
                  projection: PopulationProjection | None = None,
                  scenario: Scenario | None = None, scorecard: pd.DataFrame | None = None,
                  assumptions: Sequence[str] | None = None,
-                 summary: dict[str, Any] | None = None, force: bool = False) -> list[Path]:
+                 summary: dict[str, Any] | None = None, force: bool = False,
+                 svg: bool = False, per_replication_sheet: bool = False,
+                 workers: int | None = None) -> list[Path]:
     """Write a run's folder with its report, or rebuild the report of an existing folder.
 
     With a :class:`~carefacility.runner.results.RunResult`, write into ``out_dir``, in one staged
     write: every table as CSV (``scorecard.csv`` when there is a scorecard, ``kpis.csv``,
     ``kpis_by_replication.csv``, the result's tables, and the projection's tables when
-    ``projection`` is given), ``run_metadata.json``, :data:`CONTEXT_FILE`, the charts,
-    ``report.html`` and ``results.xlsx``. With a folder, call :func:`rebuild_report`.
+    ``projection`` is given), ``run_metadata.json``, :data:`CONTEXT_FILE`, the charts (PNG,
+    and SVG with ``svg``), ``report.html`` and ``results.xlsx``
+    (:func:`write_report_files`). With a folder, call :func:`rebuild_report`.
 
     Parameters
     ----------
@@ -531,6 +739,14 @@ def write_report(source: RunResult | str | Path, out_dir: str | Path | None = No
     summary : dict, optional
     force : bool
         Write into a folder that holds files carefacility did not write.
+    svg : bool
+        Also save the charts as SVG and embed the SVG in ``report.html`` (by default the
+        report embeds the PNG).
+    per_replication_sheet : bool
+        Put ``kpis_by_replication`` into ``results.xlsx`` too (its CSV file is always written).
+    workers : int, optional
+        Draw the charts on this many processes while the workbook is written (by default
+        everything is done in this process); the files are the same.
 
     Returns
     -------
@@ -540,7 +756,8 @@ def write_report(source: RunResult | str | Path, out_dir: str | Path | None = No
     if not isinstance(source, RunResult):
         if out_dir is not None and Path(out_dir).resolve() != Path(source).resolve():
             raise ValueError("rebuilding a report writes into its own folder; omit out_dir")
-        return rebuild_report(source, lang=lang, force=force)
+        return rebuild_report(source, lang=lang, force=force, svg=svg,
+                              per_replication_sheet=per_replication_sheet, workers=workers)
     if out_dir is None:
         raise ValueError("write_report(result, out_dir): the output folder is missing")
     result = source
@@ -551,17 +768,21 @@ def write_report(source: RunResult | str | Path, out_dir: str | Path | None = No
     tables = _run_tables(result, scorecard, projection)
     context = {"title": title, "summary": summary or {}, "assumptions": list(assumptions or [])}
     with staged_output(out_dir, force=force) as out:
-        names = []
-        for name, frame in tables.items():
-            write_csv(frame, out.path(f"{name}.csv"))
-            names.append(f"{name}.csv")
-        out.path("run_metadata.json").write_text(
-            json.dumps(result.metadata, indent=2, ensure_ascii=False), encoding="utf-8")
-        out.path(CONTEXT_FILE).write_text(
-            json.dumps(context, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-        names += ["run_metadata.json", CONTEXT_FILE]
-        names += write_report_files(out, tables, result.metadata, title=title, lang=lang,
-                                    assumptions=context["assumptions"], summary=summary)
+
+        def write_tables() -> None:
+            for name, frame in tables.items():
+                write_csv(frame, out.path(f"{name}.csv"))
+            out.path("run_metadata.json").write_text(
+                json.dumps(result.metadata, indent=2, ensure_ascii=False), encoding="utf-8")
+            out.path(CONTEXT_FILE).write_text(
+                json.dumps(context, indent=2, ensure_ascii=False, default=str),
+                encoding="utf-8")
+
+        names = [*(f"{name}.csv" for name in tables), "run_metadata.json", CONTEXT_FILE]
+        names += _write_report_files(out, tables, result.metadata, title=title, lang=lang,
+                                     assumptions=context["assumptions"], summary=summary,
+                                     svg=svg, per_replication_sheet=per_replication_sheet,
+                                     workers=workers, before_workbook=write_tables)
         final = [out.final_path(name) for name in names]
     return final
 
@@ -768,8 +989,9 @@ def read_run_folder(directory: str | Path
     return tables, metadata, context
 
 
-def rebuild_report(directory: str | Path, *, lang: plots.Lang = "en",
-                   force: bool = False) -> list[Path]:
+def rebuild_report(directory: str | Path, *, lang: Lang = "en", force: bool = False,
+                   svg: bool = False, per_replication_sheet: bool = False,
+                   workers: int | None = None) -> list[Path]:
     """Rebuild ``report.html``, ``results.xlsx`` and the charts of a run folder from its CSV and
     JSON files, without simulating again.
 
@@ -783,6 +1005,9 @@ def rebuild_report(directory: str | Path, *, lang: plots.Lang = "en",
     lang : {"en", "zh"}
     force : bool
         Write even if the folder holds files carefacility did not write.
+    svg, per_replication_sheet, workers
+        As for :func:`write_report_files`: the options decide, whatever the folder held (SVGs
+        of an earlier write are removed without ``svg``).
 
     Returns
     -------
@@ -807,7 +1032,9 @@ def rebuild_report(directory: str | Path, *, lang: plots.Lang = "en",
         try:
             names = write_report_files(out, tables, metadata, title=title, lang=lang,
                                        assumptions=context.get("assumptions") or [],
-                                       summary=context.get("summary") or None)
+                                       summary=context.get("summary") or None, svg=svg,
+                                       per_replication_sheet=per_replication_sheet,
+                                       workers=workers)
         except (LookupError, ValueError, TypeError, AttributeError, ArithmeticError) as error:
             # the layout checks of read_run_folder passed, yet a table or a field of
             # scenario_summary.json is not as the report expects it

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from carefacility.base.progress import Stage
 from carefacility.runner.executors import Executor, run_replications
 from carefacility.runner.replicate import replicate
 from carefacility.runner.results import summarise_replications
@@ -79,7 +80,8 @@ def replicate_until_decided(prepared: object, targets: Sequence[TargetSpec], *,
                             executor: Executor = "processes", workers: int | None = None,
                             dask_address: str | None = None,
                             cross_check: pd.DataFrame | None = None,
-                            threshold_days: float | None = None) -> DecidedReplications:
+                            threshold_days: float | None = None,
+                            stage: Stage | None = None) -> DecidedReplications:
     """Run replications until every target is decided at 95 % or ``max_replications`` ran.
 
     Parameters
@@ -98,6 +100,8 @@ def replicate_until_decided(prepared: object, targets: Sequence[TargetSpec], *,
         Where replications run (:func:`carefacility.runner.executors.run_replications`).
     cross_check, threshold_days
         Passed to :func:`~carefacility.targets.scorecard.scorecard` (shortfalls in beds).
+    stage : Stage, optional
+        The progress stage to count replications in (its total grows with each round).
 
     Returns
     -------
@@ -110,7 +114,8 @@ def replicate_until_decided(prepared: object, targets: Sequence[TargetSpec], *,
         raise ValueError(f"max_replications ({max_replications}) must be at least the "
                          f"replications of the first round ({replications})")
     options = {"seed": seed, "executor": executor, "workers": workers,
-               "dask_address": dask_address}
+               "dask_address": dask_address,
+               "on_done": stage.advance if stage is not None else None}
     parts = [run_replications(replicate, prepared, replications=replications, **options)]
     total = replications
     rounds = []
@@ -125,6 +130,8 @@ def replicate_until_decided(prepared: object, targets: Sequence[TargetSpec], *,
         if undecided == 0 or total >= max_replications:
             break
         following = _next_total(card, total, max_replications)
+        if stage is not None:
+            stage.grow(following - total)
         parts.append(run_replications(replicate, prepared, replications=following - total,
                                       first=total, **options))
         total = following

@@ -34,7 +34,9 @@ from carefacility.runner.results import summarise_replications
 __all__ = [
     "ELIGIBILITY_COLUMNS",
     "ELIGIBILITY_METRICS",
+    "alternative_inputs",
     "alternative_rule",
+    "compare_rules",
     "eligibility_alternative",
     "rule_name",
     "rule_text",
@@ -76,6 +78,24 @@ def alternative_rule(rule: Rule) -> Rule:
     return PRACTICE_ELIGIBLE_BED_TYPES
 
 
+def alternative_inputs(prepared: PreparedRun) -> PreparedRun:
+    """The run's prepared inputs with the other eligibility rule, beds only (no services).
+
+    Parameters
+    ----------
+    prepared : PreparedRun
+        The run's prepared inputs (its ``spec.eligible_bed_types`` is the scenario's rule).
+
+    Returns
+    -------
+    PreparedRun
+        The same inputs with :func:`alternative_rule` of the scenario's rule.
+    """
+    spec = dataclasses.replace(prepared.spec,
+                               eligible_bed_types=alternative_rule(prepared.spec.eligible_bed_types))
+    return dataclasses.replace(prepared, spec=spec, services=(), service_rows=None)
+
+
 def eligibility_alternative(prepared: PreparedRun, per_replication: pd.DataFrame, *,
                             seed: int, replications: int, executor: Executor = "serial",
                             workers: int | None = None, dask_address: str | None = None
@@ -99,6 +119,31 @@ def eligibility_alternative(prepared: PreparedRun, per_replication: pd.DataFrame
     Returns
     -------
     pandas.DataFrame
+        As :func:`compare_rules`.
+    """
+    alternative = run_replications(replicate, alternative_inputs(prepared),
+                                   replications=replications, seed=seed, executor=executor,
+                                   workers=workers, dask_address=dask_address)
+    return compare_rules(prepared, per_replication, alternative)
+
+
+def compare_rules(prepared: PreparedRun, per_replication: pd.DataFrame,
+                  alternative: pd.DataFrame) -> pd.DataFrame:
+    """The run under the scenario's rule beside its replications under the other rule.
+
+    Parameters
+    ----------
+    prepared : PreparedRun
+        The run's prepared inputs (its ``spec.eligible_bed_types`` is the scenario's rule).
+    per_replication : pandas.DataFrame
+        The run's KPIs by replication (``replication, year, metric, value, unit``).
+    alternative : pandas.DataFrame
+        KPIs by replication of :func:`alternative_inputs` on the same seed, replications
+        ``0 .. n - 1`` (the same random streams as the run's first ``n``).
+
+    Returns
+    -------
+    pandas.DataFrame
         :data:`ELIGIBILITY_COLUMNS`, one row per year, metric and ``role``: ``scenario`` (the
         run itself, all its replications: the figures of ``kpis.csv``), ``alternative`` (the
         other rule) and ``difference`` (alternative − scenario, paired over the common
@@ -106,12 +151,6 @@ def eligibility_alternative(prepared: PreparedRun, per_replication: pd.DataFrame
     """
     chosen = prepared.spec.eligible_bed_types
     other = alternative_rule(chosen)
-    spec = dataclasses.replace(prepared.spec, eligible_bed_types=other)
-    alternative_inputs = dataclasses.replace(prepared, spec=spec, services=(),
-                                             service_rows=None)
-    alternative = run_replications(replicate, alternative_inputs, replications=replications,
-                                   seed=seed, executor=executor, workers=workers,
-                                   dask_address=dask_address)
     keep = list(ELIGIBILITY_METRICS)
     mine = per_replication[per_replication["metric"].isin(keep)]
     theirs = alternative[alternative["metric"].isin(keep)]

@@ -10,7 +10,7 @@ before simulating when it is large and stops, unless ``--yes``, when it is very 
 
 Events of one replication
 -------------------------
-The engine (:mod:`carefacility.beds.engine`) schedules one SimPy timeout per
+The engine (:mod:`carefacility.beds.engine`) schedules one calendar event per
 
 * applicant (the arrival chain): ``A = Σ_y 365 λ_y + warmup_days λ_0 + run_on_days λ_last``,
   ``λ`` the applicants per day of ``spec.arrival_rate_per_day``;
@@ -28,12 +28,12 @@ The engine (:mod:`carefacility.beds.engine`) schedules one SimPy timeout per
 Cost per event — source
 -----------------------
 ``benchmarks/bench_des_jiading_size.py`` (8,508 beds, 60 homes, 12 zones, 15 years, priority
-discipline, transfers): 2.2–2.4 s per replication (2.2 s in the issue; 2.35 s on the 2-CPU
-development container, Python 3.11) for 241,675 scheduled SimPy timeouts (counted with
-``next(simulation.env._eid)`` after a run: 65,164 arrivals, 56,265 admissions, 40,542 level
-changes, 25,139 transfers, 54,336 deaths and discharges, ...), i.e. 9.1–9.7 µs per event:
-:data:`SECONDS_PER_EVENT` = 10 µs. The scenarios in ``scenarios/`` measured 5–9 µs per event
-(jiading.yaml 5.2, zhuji.yaml 8.6), so their estimates run high, up to twice the time.
+discipline, transfers): 1.08–1.10 s per replication (best of 3; on the 2-CPU development
+container, Python 3.11, with the other CPU busy) for 241,675 scheduled events (counted by the
+engine's calendar, ``BedSimulation(...).calendar.scheduled_events``, as SimPy's
+``Environment.schedule`` would count them: 65,164 arrivals, 56,265 admissions, 40,542 level
+changes, 25,139 transfers, 54,336 deaths and discharges, ...), i.e. 4.5 µs per event:
+:data:`SECONDS_PER_EVENT` = 5 µs (it was 10 µs on SimPy's own calendar, before issue 12).
 ``replicate`` adds its KPI tables (:data:`SECONDS_PER_REPLICATION`, 0.01–0.04 s measured) and
 the community services (:data:`SECONDS_PER_SERVICE_SITE_DAY`, 0.05–0.07 µs per site-day
 measured on jiading.yaml, xicheng.yaml, county.yaml).
@@ -70,7 +70,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -109,7 +109,7 @@ __all__ = [
     "should_print",
 ]
 
-SECONDS_PER_EVENT = 10e-6
+SECONDS_PER_EVENT = 5e-6
 """Wall-clock seconds per scheduled event of the bed simulation [s]; see the module notes."""
 
 SECONDS_PER_REPLICATION = 0.03
@@ -186,6 +186,9 @@ class RunEstimate:
         Size of the output folder [bytes].
     replication_bytes : int
         Memory of one replication in its worker, above the process itself [bytes].
+    prepared : PreparedRun or None
+        The prepared inputs the estimate was made from (``carefacility.api.run(...,
+        estimate=...)`` uses them instead of preparing again).
     """
 
     events: int
@@ -199,6 +202,7 @@ class RunEstimate:
     kpi_rows: int = 0
     output_bytes: int = 0
     replication_bytes: int = 0
+    prepared: PreparedRun | None = field(default=None, repr=False, compare=False)
 
 
 def _column(table: pd.DataFrame | None, name: str, years: int) -> np.ndarray | None:
@@ -414,7 +418,8 @@ def estimate_run(prepared: PreparedRun, replications: int, workers: int | None =
     return RunEstimate(events=total_events, seconds=float(seconds), peak_bytes=peak, text=text,
                        replications=total_replications, events_per_replication=float(events),
                        seconds_per_replication=float(per_replication), parallel=parallel,
-                       kpi_rows=int(rows), output_bytes=output, replication_bytes=one)
+                       kpi_rows=int(rows), output_bytes=output, replication_bytes=one,
+                       prepared=prepared)
 
 
 def available_memory_bytes() -> int | None:

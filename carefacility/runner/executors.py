@@ -27,14 +27,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import pandas as pd
 
-__all__ = ["DASK_CONNECT_TIMEOUT_SECONDS", "DaskAddressError", "Executor",
+__all__ = ["DASK_CONNECT_TIMEOUT_SECONDS", "Batch", "DaskAddressError", "Executor",
            "check_dask_address", "check_dask_scheduler", "default_workers", "exit_with_parent",
-           "run_replications", "watch_parent"]
+           "run_batches", "run_replications", "watch_parent"]
 
 Executor = Literal["serial", "processes", "dask"]
 Replicate = Callable[[Any, int, int], pd.DataFrame]
@@ -205,7 +206,8 @@ def default_workers() -> int:
 def run_replications(replicate: Replicate, prepared: Any, *, replications: int, seed: int,
                      executor: Executor = "processes", workers: int | None = None,
                      dask_address: str | None = None,
-                     order: list[int] | None = None, first: int = 0) -> pd.DataFrame:
+                     order: list[int] | None = None, first: int = 0,
+                     on_done: Callable[[], None] | None = None) -> pd.DataFrame:
     """Run ``replications`` independent replications and stack their results.
 
     Parameters
@@ -236,6 +238,8 @@ def run_replications(replicate: Replicate, prepared: Any, *, replications: int, 
         Index of the first replication (≥ 0): replications ``first .. first + replications - 1``
         run, so more replications can be added to a run later with the same results as one
         larger run (``carefacility run --until-decided``).
+    on_done : callable, optional
+        Called with no argument as each replication finishes (a progress bar's tick).
 
     Returns
     -------
@@ -250,52 +254,158 @@ def run_replications(replicate: Replicate, prepared: Any, *, replications: int, 
     """
     if replications < 1:
         raise ValueError(f"replications must be >= 1 (got {replications})")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0 (got {seed})")
     if first < 0:
         raise ValueError(f"first must be >= 0 (got {first})")
     indices = list(range(replications)) if order is None else list(order)
     if sorted(indices) != list(range(replications)):
         raise ValueError("order must be a permutation of range(replications)")
-    indices = [first + index for index in indices]
+    batch = Batch(prepared, [first + index for index in indices])
+    (stacked,) = run_batches(replicate, [batch], seed=seed, executor=executor,
+                             workers=workers, dask_address=dask_address, on_done=on_done)
+    return stacked
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Replications of one set of prepared inputs.
+
+    Attributes
+    ----------
+    prepared : object
+        The deterministic inputs of these replications (picklable).
+    indices : list of int
+        The replication indices to run, in the order to submit them.
+    """
+
+    prepared: Any
+    indices: list[int]
+
+
+def run_batches(replicate: Replicate, batches: list[Batch], *, seed: int,
+                executor: Executor = "processes", workers: int | None = None,
+                dask_address: str | None = None,
+                on_done: Callable[[], None] | None = None) -> list[pd.DataFrame]:
+    """Run the replications of several batches together, on one pool of workers.
+
+    All batches' replications are submitted at once, in order (the first batch's first), so
+    that no worker idles between batches (a run's replications and the smaller run of the
+    other eligibility rule share one pool). Each worker receives each batch's prepared inputs
+    once (at its start), not once per replication.
+
+    Parameters
+    ----------
+    replicate : callable
+        As for :func:`run_replications`.
+    batches : list of Batch
+        What to run.
+    seed : int
+        The run's seed (≥ 0).
+    executor, workers, dask_address
+        As for :func:`run_replications`.
+    on_done : callable, optional
+        Called with no argument as each replication finishes.
+
+    Returns
+    -------
+    list of pandas.DataFrame
+        One per batch: ``replication, year, metric, value, unit``, sorted by replication.
+    """
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0 (got {seed})")
+    jobs = [(number, index) for number, batch in enumerate(batches) for index in batch.indices]
+    if not jobs:
+        raise ValueError("no replications to run")
     workers = workers or default_workers()
-    if executor == "serial" or (executor == "processes" and (workers == 1 or replications == 1)):
-        frames = [replicate(prepared, seed, index) for index in indices]
+    tick = on_done if on_done is not None else _nothing
+    if executor == "serial" or (executor == "processes" and (workers == 1 or len(jobs) == 1)):
+        frames = []
+        for number, index in jobs:
+            frames.append(replicate(batches[number].prepared, seed, index))
+            tick()
     elif executor == "processes":
-        with ProcessPoolExecutor(max_workers=min(workers, replications),
-                                 initializer=exit_with_parent,
-                                 initargs=(os.getpid(),)) as pool:
-            frames = list(pool.map(replicate, [prepared] * len(indices),
-                                   [seed] * len(indices), indices))
+        frames = _run_on_processes(replicate, batches, seed, jobs, workers, tick)
     elif executor == "dask":
-        frames = _run_on_dask(replicate, prepared, seed, indices, workers, dask_address)
+        frames = _run_on_dask(replicate, batches, seed, jobs, workers, dask_address, tick)
     else:
         raise ValueError(f"executor must be serial, processes or dask (got {executor!r})")
-    for index, frame in zip(indices, frames, strict=True):
-        frame.insert(0, "replication", index)
-    stacked = pd.concat(frames, ignore_index=True)
-    return stacked.sort_values(["replication", "year", "metric"], kind="stable",
-                               ignore_index=True)
+    stacked = []
+    for number in range(len(batches)):
+        mine = [(index, frame) for (batch, index), frame in zip(jobs, frames, strict=True)
+                if batch == number]
+        for index, frame in mine:
+            frame.insert(0, "replication", index)
+        joined = pd.concat([frame for _, frame in mine], ignore_index=True)
+        stacked.append(joined.sort_values(["replication", "year", "metric"], kind="stable",
+                                          ignore_index=True))
+    return stacked
 
 
-def _run_on_dask(replicate: Replicate, prepared: Any, seed: int, indices: list[int],
-                 workers: int, address: str | None) -> list[pd.DataFrame]:
+def _nothing() -> None:
+    """No progress to show."""
+
+
+# what a pool worker was given at its start: the replicate function and each batch's inputs
+_WORKER_INPUTS: dict[str, Any] = {}
+
+
+def _start_worker(parent_pid: int, replicate: Replicate, prepared: list[Any]) -> None:
+    """Initializer of pool workers: keep the inputs, and end with the parent."""
+    exit_with_parent(parent_pid)
+    _WORKER_INPUTS["replicate"] = replicate
+    _WORKER_INPUTS["prepared"] = prepared
+
+
+def _replicate_in_worker(seed: int, batch: int, replication: int) -> pd.DataFrame:
+    """One replication of batch ``batch`` in a pool worker (inputs from :func:`_start_worker`)."""
+    replicate = _WORKER_INPUTS["replicate"]
+    return replicate(_WORKER_INPUTS["prepared"][batch], seed, replication)
+
+
+def _run_on_processes(replicate: Replicate, batches: list[Batch], seed: int,
+                      jobs: list[tuple[int, int]], workers: int,
+                      tick: Callable[[], None]) -> list[pd.DataFrame]:
+    prepared = [batch.prepared for batch in batches]
+    frames: list[pd.DataFrame | None] = [None] * len(jobs)
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=_start_worker,
+                             initargs=(os.getpid(), replicate, prepared)) as pool:
+        futures = {pool.submit(_replicate_in_worker, seed, number, index): position
+                   for position, (number, index) in enumerate(jobs)}
+        try:
+            for future in as_completed(futures):
+                frames[futures[future]] = future.result()
+                tick()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return frames  # type: ignore[return-value]
+
+
+def _run_on_dask(replicate: Replicate, batches: list[Batch], seed: int,
+                 jobs: list[tuple[int, int]], workers: int, address: str | None,
+                 tick: Callable[[], None]) -> list[pd.DataFrame]:
     client_class = _dask_client_class()
     from dask.distributed import LocalCluster
+    from dask.distributed import as_completed as dask_completed
 
     cluster = None
     if address is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1",
-                               dashboard_address=None, processes=True)
+        cluster = LocalCluster(n_workers=min(workers, len(jobs)), threads_per_worker=1,
+                               host="127.0.0.1", dashboard_address=None, processes=True)
         address = cluster.scheduler_address
     else:
         address = check_dask_address(address)
     try:
         with _dask_client(client_class, address) as client:
-            shared = client.scatter(prepared, broadcast=True)
-            futures = [client.submit(replicate, shared, seed, index, pure=False)
-                       for index in indices]
-            return client.gather(futures)
+            shared = [client.scatter(batch.prepared, broadcast=True) for batch in batches]
+            futures = [client.submit(replicate, shared[number], seed, index, pure=False)
+                       for number, index in jobs]
+            position = {future.key: i for i, future in enumerate(futures)}
+            frames: list[pd.DataFrame | None] = [None] * len(jobs)
+            for future in dask_completed(futures):
+                frames[position[future.key]] = future.result()
+                tick()
+            return frames  # type: ignore[return-value]
     finally:
         if cluster is not None:
             cluster.close()

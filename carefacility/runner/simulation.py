@@ -25,6 +25,7 @@ from dataclasses import replace
 import pandas as pd
 
 from carefacility._version import __version__
+from carefacility.base.progress import Progress
 from carefacility.population.projection import (
     PopulationProjection,
     project_population,
@@ -33,9 +34,9 @@ from carefacility.population.projection import (
 from carefacility.runner.backtest import scenario_backtest
 from carefacility.runner.calibration import calibration_metadata
 from carefacility.runner.decide import replicate_until_decided
-from carefacility.runner.eligibility import eligibility_alternative
-from carefacility.runner.executors import Executor, run_replications
-from carefacility.runner.prepare import prepare_run
+from carefacility.runner.eligibility import alternative_inputs, compare_rules
+from carefacility.runner.executors import Batch, Executor, run_batches
+from carefacility.runner.prepare import PreparedRun, prepare_run
 from carefacility.runner.replicate import replicate
 from carefacility.runner.results import RunResult, summarise_replications
 from carefacility.runner.structure_check import (
@@ -68,7 +69,8 @@ def run(scenario: Scenario, *, replications: int | None = None, seed: int | None
         executor: Executor = "processes", workers: int | None = None,
         dask_address: str | None = None,
         projection: PopulationProjection | None = None, until_decided: bool = False,
-        max_replications: int | None = None) -> RunResult:
+        max_replications: int | None = None, prepared: PreparedRun | None = None,
+        progress: Progress | None = None) -> RunResult:
     """Project, simulate ``replications`` times and summarise.
 
     Parameters
@@ -92,12 +94,21 @@ def run(scenario: Scenario, *, replications: int | None = None, seed: int | None
     max_replications : int, optional
         Cap of ``until_decided`` (default :data:`DEFAULT_MAX_REPLICATIONS`, or
         ``replications`` when larger).
+    prepared : PreparedRun, optional
+        The run's inputs when already prepared from this scenario and ``projection``
+        (:func:`~carefacility.runner.prepare.prepare_run`, as :func:`carefacility.api.estimate`
+        does), so that they are not prepared twice.
+    progress : Progress, optional
+        Times the stages (``prepare``, ``replications``, ``summary``) and shows them
+        (:class:`carefacility.base.progress.ConsoleProgress`); by default nothing is shown.
+        The stages' seconds are ``metadata["stage_seconds"]``.
 
     Returns
     -------
     RunResult
     """
     started = time.perf_counter()
+    progress = progress if progress is not None else Progress()
     simulation = scenario.spec.simulation
     if simulation is None:
         raise ValueError(f"{scenario.file}: `carefacility run` needs a `simulation` section")
@@ -114,42 +125,61 @@ def run(scenario: Scenario, *, replications: int | None = None, seed: int | None
             projection = replace(projection, other_bases={
                 **projection.other_bases,
                 **{basis: project_population(inputs) for basis, inputs in missing.items()}})
-    prepared = prepare_run(scenario, projection)
+    if prepared is None:
+        with progress.stage("prepare"):
+            prepared = prepare_run(scenario, projection)
     tables = dict(prepared.tables)
+    alternative_frame = None
+    alternative = min(simulation.alternative_rule_replications, replications)
     if until_decided and scenario.spec.targets:
         cap = max_replications if max_replications is not None else max(
             DEFAULT_MAX_REPLICATIONS, replications)
-        decided = replicate_until_decided(
-            prepared, scenario.spec.targets, replications=replications, max_replications=cap,
-            seed=seed, executor=executor, workers=workers, dask_address=dask_address,
-            cross_check=tables.get("analytic_cross_check"),
-            threshold_days=simulation.admitted_within_days)
+        with progress.stage("replications", total=replications) as stage:
+            decided = replicate_until_decided(
+                prepared, scenario.spec.targets, replications=replications,
+                max_replications=cap, seed=seed, executor=executor, workers=workers,
+                dask_address=dask_address, cross_check=tables.get("analytic_cross_check"),
+                threshold_days=simulation.admitted_within_days, stage=stage)
         per_replication = decided.per_replication
         replications = int(decided.rounds["replications"].iloc[-1])
         tables["decide_rounds"] = decided.rounds
     else:
-        per_replication = run_replications(replicate, prepared, replications=replications,
-                                           seed=seed, executor=executor, workers=workers,
-                                           dask_address=dask_address)
-    if projection is None:
-        per_replication = _without_population_metrics(per_replication)
-    kpis = summarise_replications(per_replication)
-    if scenario.spec.targets:
-        tables["scorecard"] = scorecard(scenario.spec.targets, kpis,
-                                        cross_check=tables.get("analytic_cross_check"),
-                                        threshold_days=simulation.admitted_within_days)
-    # which structural cause explains a gap between the simulation and the pooled figures
-    tables["analytic_cross_check"] = explain_run(
-        kpis, tables["analytic_cross_check"],
-        pools=structural_pools(tables.get("cross_check_pools"), prepared.spec),
-        occupancy=tables["analytic_cross_check"], restricted=restricted_bed_types(prepared.spec))
-    if scenario.spec.observed and projection is not None:
-        tables["backtest"] = scenario_backtest(scenario, projection, kpis)
-    alternative = min(simulation.alternative_rule_replications, replications)
-    if alternative:  # the other eligibility rule beside the scenario's (same random streams)
-        tables["eligibility_alternative"] = eligibility_alternative(
-            prepared, per_replication, seed=seed, replications=alternative, executor=executor,
-            workers=workers, dask_address=dask_address)
+        # the run's replications and the other eligibility rule's, on one pool of workers
+        batches = [Batch(prepared, list(range(replications)))]
+        if alternative:
+            batches.append(Batch(alternative_inputs(prepared), list(range(alternative))))
+        with progress.stage("replications", total=replications + alternative) as stage:
+            frames = run_batches(replicate, batches, seed=seed, executor=executor,
+                                 workers=workers, dask_address=dask_address,
+                                 on_done=stage.advance)
+        per_replication = frames[0]
+        alternative_frame = frames[1] if alternative else None
+    if alternative and alternative_frame is None:  # after --until-decided: its own pool
+        with progress.stage("other eligibility rule", total=alternative) as stage:
+            (alternative_frame,) = run_batches(
+                replicate, [Batch(alternative_inputs(prepared), list(range(alternative)))],
+                seed=seed, executor=executor, workers=workers, dask_address=dask_address,
+                on_done=stage.advance)
+    with progress.stage("summary"):
+        if projection is None:
+            per_replication = _without_population_metrics(per_replication)
+        kpis = summarise_replications(per_replication)
+        if scenario.spec.targets:
+            tables["scorecard"] = scorecard(scenario.spec.targets, kpis,
+                                            cross_check=tables.get("analytic_cross_check"),
+                                            threshold_days=simulation.admitted_within_days)
+        # which structural cause explains a gap between the simulation and the pooled figures
+        tables["analytic_cross_check"] = explain_run(
+            kpis, tables["analytic_cross_check"],
+            pools=structural_pools(tables.get("cross_check_pools"), prepared.spec),
+            occupancy=tables["analytic_cross_check"],
+            restricted=restricted_bed_types(prepared.spec))
+        if scenario.spec.observed and projection is not None:
+            tables["backtest"] = scenario_backtest(scenario, projection, kpis)
+        if alternative_frame is not None:
+            # the other eligibility rule beside the scenario's (same random streams)
+            tables["eligibility_alternative"] = compare_rules(prepared, per_replication,
+                                                              alternative_frame)
     metadata = {
         "scenario": scenario.name,
         "scenario_file": str(scenario.file),
@@ -164,6 +194,7 @@ def run(scenario: Scenario, *, replications: int | None = None, seed: int | None
         "calibration": (calibration_metadata(tables["calibration"]) if "calibration" in tables
                         else {"calibrated": False}),
         "duration_seconds": round(time.perf_counter() - started, 3),
+        "stage_seconds": {name: round(value, 3) for name, value in progress.seconds.items()},
     }
     return RunResult(per_replication=per_replication, kpis=kpis, metadata=metadata,
                      tables=tables, scenario=scenario, projection=projection)

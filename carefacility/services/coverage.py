@@ -22,7 +22,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
-import scipy.stats
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["coverage", "expected_turned_away", "expected_turned_away_share", "sites_needed"]
@@ -168,6 +167,8 @@ loses relative accuracy there: ~1e-4 at a mean of 10⁶)."""
 
 def _poisson_loss(mean: FloatArray, capacity: FloatArray) -> FloatArray:
     """``E[(D − x)^+]`` for ``D ~ Poisson(mean)``, element-wise (arrays already broadcast)."""
+    import scipy.stats  # here, not at import: it is slow to import
+
     # With k = floor(x): E[(D − x)^+] = Σ_{j>k} (j − x) p_j = m P(D ≥ k) − x P(D ≥ k + 1)
     #                                 = m p_k + (m − x) P(D > k).
     # Both terms are ≥ 0 when x ≤ m (no cancellation); above the mean the second is negative
@@ -191,6 +192,8 @@ def _poisson_loss(mean: FloatArray, capacity: FloatArray) -> FloatArray:
 
 def _poisson_loss_by_terms(mean: float, capacity: float) -> float:
     """``E[(D − x)^+]`` summed term by term (positive terms only; for large means)."""
+    import scipy.stats  # here, not at import: it is slow to import
+
     # Terms further than 40 standard deviations from the mean are below 1e-300.
     width = int(40.0 * math.sqrt(mean)) + 100
     k = math.floor(capacity)
@@ -205,6 +208,8 @@ def _poisson_loss_by_terms(mean: float, capacity: float) -> float:
 
 def _binomial_loss(users: FloatArray, probability: FloatArray, capacity: FloatArray) -> FloatArray:
     """``E[(D − x)^+]`` for ``D ~ Binomial(n, p)``, element-wise."""
+    import scipy.stats  # here, not at import: it is slow to import
+
     # E[D 1{D ≥ k+1}] = n p P(D' ≥ k) with D' ~ Binomial(n − 1, p), so with k = floor(x):
     # E[(D − x)^+] = n p P(D' > k − 1) − x P(D > k).
     k = np.floor(capacity)

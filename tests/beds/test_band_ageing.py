@@ -118,16 +118,17 @@ def _cohort_chain() -> np.ndarray:
 
 def _snapshots(spec: BedSpec, seed: int, replication: int) -> list[tuple[int, int]]:
     """(residents, residents in band 1) at each of ``_TIMES_YEARS``."""
-    simulation = BedSimulation(spec, seed, replication)
+    simulation = BedSimulation(spec, seed, replication, keep_residents=True)
     seen: dict[float, tuple[int, int]] = {}
 
-    def record(event) -> None:
+    def record(_now: float, day: float) -> None:
         people = [p for home in simulation.residents_by_home for p in home.values()]
-        seen[event.value] = (len(people), sum(p.age_band for p in people))
+        seen[day] = (len(people), sum(p.age_band for p in people))
 
+    calendar = simulation.calendar
     for years in _TIMES_YEARS:
         day = years * 365
-        simulation.env.timeout(day - simulation.env.now, day).callbacks.append(record)
+        calendar.schedule(day - calendar.now, record, day)
     simulation.run()
     return [seen[years * 365] for years in _TIMES_YEARS]
 

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.linalg
 from scipy.stats import binom
 
 from carefacility.base.streams import stream
@@ -103,3 +104,18 @@ def test_prevalence_consistent_cohort_keeps_the_curve(mx_single: np.ndarray) -> 
             state = state @ steps[sex, k]
             np.testing.assert_allclose(state[:4] / state[:4].sum(), curve[sex, k + 1],
                                        atol=2e-3)
+
+
+@pytest.mark.parametrize("years", [1 / 365, 0.5, 1.0, 10.0])
+def test_transition_probabilities_equal_scipy(mx_single: np.ndarray, years: float) -> None:
+    # one batched exponential of both sexes' 41 generators, as scipy.linalg.expm to rounding
+    generators = care_level_generator(default_need_spec(), mx_single)
+    stack = np.stack([generators, generators * 1.5])  # (2, 2, 41, 5, 5): two "years"
+    result = transition_probabilities(stack, years)
+    expected = scipy.linalg.expm(stack * years)
+    assert result.shape == stack.shape
+    largest = np.abs(result - expected).max(axis=(-2, -1)) / np.abs(expected).max(axis=(-2, -1))
+    assert largest.max() <= 1e-14
+    np.testing.assert_allclose(result, expected, rtol=1e-12, atol=1e-17)
+    np.testing.assert_array_equal(result[..., 4, :], np.broadcast_to([0, 0, 0, 0, 1.0],
+                                                                     result[..., 4, :].shape))

@@ -326,6 +326,70 @@ def test_parent_not_writable_publishes_in_place(tmp_path: Path, monkeypatch) -> 
 
 
 # --------------------------------------------------------------------------------------------
+# Files a run removes (the SVG of a chart now written as PNG only)
+# --------------------------------------------------------------------------------------------
+
+def _write_removing(target: Path, monkeypatch, calls: set[int], **kwargs) -> _FailAt:
+    """Stage NEW, remove chart.svg, and fail ``os.replace`` at ``calls`` while publishing."""
+    with monkeypatch.context() as patch, staged_output(target, **kwargs) as out:
+        for name, text in NEW.items():
+            out.path(name).write_text(text, encoding="utf-8")
+        out.remove("chart.svg")
+        failing = _FailAt(patch, os, "replace", calls)
+    return failing
+
+
+def test_removed_files_go_with_the_publication_and_only_carefacility_s(
+        tmp_path: Path) -> None:
+    target = tmp_path / "run"
+    _write(target, OLD | {"chart.svg": "an earlier run's chart"})
+    (target / "mine.svg").write_text("the user's own", encoding="utf-8")
+    with staged_output(target, force=True) as out:
+        for name, text in NEW.items():
+            out.path(name).write_text(text, encoding="utf-8")
+        for name in ("chart.svg", "mine.svg", "kpis.csv", "absent.svg"):
+            out.remove(name)
+        assert (target / "chart.svg").exists()  # nothing changes before the publication
+    assert not (target / "chart.svg").exists()
+    assert (target / "mine.svg").read_text(encoding="utf-8") == "the user's own"  # not ours
+    assert (target / "kpis.csv").read_text(encoding="utf-8") == "new kpis"  # written again
+    listed = set((target / MANIFEST).read_text(encoding="utf-8").split("\n"))
+    assert listed == set(NEW)
+    assert _others(target) == []
+
+
+def test_a_failed_publication_keeps_the_file_to_remove(tmp_path: Path, monkeypatch) -> None:
+    target = tmp_path / "run"
+    _write(target, OLD | {"chart.svg": "an earlier run's chart"})
+    before = _hashes(target)
+    with pytest.raises(OutputFolderError, match="left as it was"):
+        _write_removing(target, monkeypatch, {2})  # the second rename (staging to target)
+    assert _hashes(target) == before and _others(target) == []
+    _write_removing(target, monkeypatch, set())
+    assert not (target / "chart.svg").exists()
+
+
+def test_in_place_removal_fails_safely_at_every_step(mount_point: Path, monkeypatch) -> None:
+    target = mount_point
+    _write(target, {"chart.svg": "an earlier run's chart"})
+    before = _hashes(target)
+    probe = target.parent / "probe" / target.name
+    shutil.copytree(target, probe)
+    calls = _write_removing(probe, monkeypatch, set()).count
+    assert not (probe / "chart.svg").exists()
+    assert set((probe / MANIFEST).read_text(encoding="utf-8").split("\n")) == set(NEW)
+    shutil.rmtree(probe.parent)
+    # extra.csv: 1 move; 3 old files and the manifest: 2 moves each; chart.svg: 1 move (into
+    # the backup); the commit: 1
+    assert calls == 1 + 2 * 4 + 1 + 1
+    for call in range(1, calls + 1):
+        with pytest.raises(OutputFolderError, match="left as it was"):
+            _write_removing(target, monkeypatch, {call})
+        assert _hashes(target) == before, call
+        assert _others(target) == [] and _inside_leftovers(target) == [], call
+
+
+# --------------------------------------------------------------------------------------------
 # Full disk and denied writes
 # --------------------------------------------------------------------------------------------
 

@@ -176,9 +176,22 @@ def test_run_charts_return_axes_without_warnings(chart: str, lang: str, tmp_path
         ax = RUN_CHARTS[chart](lang)
         assert isinstance(ax, Axes)
         assert ax.get_title()
-        paths = plots.save_figure(ax, tmp_path / chart)
+        paths = plots.save_figure(ax, tmp_path / chart, svg=True)
     assert [p.suffix for p in paths] == [".png", ".svg"]
     assert all(path.stat().st_size > 1000 for path in paths)
+
+
+def test_charts_are_png_unless_svg_is_asked_for_and_the_png_is_reproducible(
+        tmp_path: Path) -> None:
+    ax = RUN_CHARTS["waiting_times"]("en")
+    paths = plots.save_figure(ax, tmp_path / "waits")
+    assert [p.name for p in paths] == ["waits.png"] and not (tmp_path / "waits.svg").exists()
+    png, svg = plots.figure_images(ax)
+    assert svg is None and paths[0].read_bytes() == png
+    assert png.startswith(b"\x89PNG") and b"pHYs" in png  # the resolution: 150 dpi
+    again = plots.figure_images(RUN_CHARTS["waiting_times"]("en"), svg=True)
+    assert again[0] == png  # a chart drawn again gives the same PNG, byte for byte
+    assert again[1] is not None and again[1].lstrip().startswith(b"<?xml")
 
 
 def test_run_charts_draw_on_a_given_axes() -> None:

@@ -96,6 +96,14 @@ def xicheng(request):
     return scenario, projection, result
 
 
+CHARTS = ("scorecard_chart", "beds_occupied_planned", "waiting_times",
+          "admitted_within_threshold", "occupancy_by_bed_type", "nursing_share",
+          "service_utilisation", "elderly_population", "population_pyramid")
+"""The charts of Xicheng's report besides the back-test's."""
+
+IMAGE = re.compile(r'<img alt="([^"]*)"(?: width="\d+")? src="data:(image/[a-z+]+);base64,')
+
+
 @pytest.fixture(scope="module")
 def written(xicheng, tmp_path_factory) -> Path:
     scenario, projection, result = xicheng
@@ -112,10 +120,9 @@ def test_write_report_writes_tables_charts_html_and_workbook(written: Path) -> N
                  "elderly_summary.csv", "population.csv", "population_components.csv",
                  "run_metadata.json", report.CONTEXT_FILE, "report.html", "results.xlsx"):
         assert name in names, name
-    for chart in ("scorecard_chart", "beds_occupied_planned", "waiting_times",
-                  "admitted_within_threshold", "occupancy_by_bed_type", "nursing_share",
-                  "service_utilisation", "elderly_population", "population_pyramid"):
-        assert {f"{chart}.png", f"{chart}.svg"} <= names, chart
+    for chart in CHARTS:
+        assert f"{chart}.png" in names, chart
+    assert not [name for name in names if name.endswith(".svg")]  # SVG only when asked for
     assert not [p for p in written.parent.iterdir() if "staging" in p.name]
 
 
@@ -131,7 +138,13 @@ def test_html_is_self_contained_and_escaped(written: Path) -> None:
     # other eligibility rule is simulated beside every run
     assert sections == ["summary", "assumptions", "scorecard", "charts", "kpis", "eligibility",
                         "cross_check", "backtest", "metadata"]
-    assert html.count('src="data:image/svg+xml;base64,') == 10  # 9 charts and the back-test's
+    # 9 charts and the back-test's, as PNG (no SVG was asked for), each titled for a reader
+    # who cannot see it
+    images = IMAGE.findall(html)
+    assert len(images) == 10 and {kind for _, kind in images} == {"image/png"}
+    assert all(alt.strip() for alt, _ in images)
+    assert "Occupied and planned beds" in {alt for alt, _ in images}
+    assert "data:image/svg+xml" not in html
     for word in ("met", "missed"):
         assert f'class="status {word}">{word}<' in html
     # the summary, the assumptions of the scenario file and the run metadata are all there
@@ -157,8 +170,9 @@ def test_workbook_matches_the_csv_files(written: Path) -> None:
     sheets = pd.read_excel(written / "results.xlsx", sheet_name=None, keep_default_na=False,
                            na_values=[""])
     names = list(sheets)
-    assert names[:7] == ["scorecard", "kpis", "kpis_by_replication", "analytic_cross_check",
-                         "care_need", "bed_demand", "elderly_summary"]
+    # the 23,700 rows of every replication's KPIs are in their CSV file only (by default)
+    assert names[:7] == ["scorecard", "kpis", "analytic_cross_check", "care_need", "bed_demand",
+                         "elderly_summary", "population"]
     assert names[-1] == "about"
     assert all(len(name) <= 31 for name in names)
     compared = 0
@@ -169,7 +183,26 @@ def test_workbook_matches_the_csv_files(written: Path) -> None:
         assert csv.is_file(), name
         pd.testing.assert_frame_equal(frame, _read_csv(csv), check_dtype=False, obj=name)
         compared += 1
-    assert compared == len(list(written.glob("*.csv")))
+    assert compared == len(list(written.glob("*.csv"))) - 1
+    about = sheets["about"].set_index("CSV file")
+    replications = about.loc["kpis_by_replication.csv"]
+    assert pd.isna(replications["sheet"])
+    assert replications["rows"] == len(_read_csv(written / "kpis_by_replication.csv"))
+    assert replications["note"] == "not in this workbook: the table is in its CSV file only"
+
+
+def test_workbook_about_says_in_chinese_that_a_table_is_in_its_csv_file_only(
+        tmp_path: Path) -> None:
+    kpis = pd.DataFrame({"year": [2021], "metric": ["beds"], "mean": [1.0]})
+    per_replication = pd.DataFrame({"replication": [0, 1], "year": 2021, "metric": "beds",
+                                    "value": [1.0, 1.0]})
+    sheets = report_excel.write_workbook(
+        {"kpis": kpis, "kpis_by_replication": per_replication}, tmp_path / "r.xlsx", lang="zh",
+        csv_only=("kpis_by_replication",))
+    assert sheets == ["scorecard", "kpis", "about"]
+    about = pd.read_excel(tmp_path / "r.xlsx", sheet_name="about").set_index("CSV文件")
+    assert about.loc["kpis_by_replication.csv", "行数"] == 2
+    assert about.loc["kpis_by_replication.csv", "说明"] == "此表未收入本工作簿，仅见于CSV文件"
 
 
 def test_sheet_names_are_short_valid_and_unique() -> None:
@@ -213,7 +246,7 @@ def test_rebuild_from_stored_files(written: Path, tmp_path: Path) -> None:
     assert {p.name: p.read_bytes() for p in folder.glob("*.csv")} == tables_before
     # same content, rebuilt from the CSVs: the same sections, scorecard rows and charts
     assert after_html.count("<tr>") == before_html.count("<tr>")
-    assert after_html.count("data:image/svg+xml") == before_html.count("data:image/svg+xml")
+    assert after_html.count("data:image/png") == before_html.count("data:image/png") == 10
     assert first_assumption_ref() in after_html  # assumptions kept in scenario_summary.json
 
 
@@ -319,3 +352,80 @@ def test_kpi_groups_and_number_format() -> None:
     assert format_number(0.4567, "fraction") == "45.7 %"
     assert format_number(4500.0, "beds") == "4,500"
     assert format_number(float("nan")) == "–"
+
+
+# --------------------------------------------------------------------------------------------
+# Options: SVG charts, the per-replication sheet, charts drawn on several processes
+# --------------------------------------------------------------------------------------------
+
+def test_svg_and_per_replication_sheet_on_request_and_rebuild_follows_its_options(
+        xicheng, tmp_path: Path) -> None:
+    scenario, projection, result = xicheng
+    out = tmp_path / "run"
+    write_report(result, out, projection=projection, scenario=scenario,
+                 scorecard=_scorecard(result.kpis), svg=True, per_replication_sheet=True)
+    names = {p.name for p in out.iterdir()}
+    for chart in (*CHARTS, "backtest_chart"):
+        assert {f"{chart}.png", f"{chart}.svg"} <= names, chart
+    images = IMAGE.findall((out / "report.html").read_text(encoding="utf-8"))
+    assert len(images) == 10 and {kind for _, kind in images} == {"image/svg+xml"}
+    sheet = pd.read_excel(out / "results.xlsx", sheet_name="kpis_by_replication",
+                          keep_default_na=False, na_values=[""])
+    pd.testing.assert_frame_equal(sheet, _read_csv(out / "kpis_by_replication.csv"),
+                                  check_dtype=False)
+    about = pd.read_excel(out / "results.xlsx", sheet_name="about").set_index("sheet")
+    assert pd.isna(about.loc["kpis_by_replication", "note"])
+
+    # the options decide, whatever the folder held: the SVGs of the earlier write go with it
+    rebuild_report(out)
+    assert not list(out.glob("*.svg")) and {f"{c}.png" for c in CHARTS} <= {
+        p.name for p in out.iterdir()}
+    manifest = (out / ".carefacility-outputs").read_text(encoding="utf-8").split("\n")
+    assert not [name for name in manifest if name.endswith(".svg")]
+    images = IMAGE.findall((out / "report.html").read_text(encoding="utf-8"))
+    assert len(images) == 10 and {kind for _, kind in images} == {"image/png"}
+    assert "kpis_by_replication" not in pd.read_excel(out / "results.xlsx", sheet_name=None)
+    rebuild_report(out, svg=True)
+    assert len(list(out.glob("*.svg"))) == 10
+
+
+def test_charts_drawn_on_processes_are_the_charts_drawn_here(xicheng, written: Path,
+                                                             tmp_path: Path,
+                                                             monkeypatch) -> None:
+    if not report._can_fork():
+        pytest.skip("charts are drawn on forked processes only (Linux, no other threads)")
+    scenario, projection, result = xicheng
+    drawn_here = []
+    render = report._render_chart
+
+    def spy(job):  # a forked worker appends to its own copy of the list
+        drawn_here.append(job.key)
+        return render(job)
+
+    monkeypatch.setattr(report, "_render_chart", spy)
+    out = tmp_path / "parallel"
+    write_report(result, out, projection=projection, scenario=scenario,
+                 scorecard=_scorecard(result.kpis), lang="en", workers=2)
+    assert drawn_here == []  # every chart was drawn on a worker process
+    serial = {p.name: p.read_bytes() for p in written.glob("*.png")}
+    parallel = {p.name: p.read_bytes() for p in out.glob("*.png")}
+    assert len(serial) == 10 and parallel.keys() == serial.keys()
+    for name, image in serial.items():
+        assert parallel[name] == image, name  # the same PNG, byte for byte
+    assert (out / "report.html").read_bytes() == (written / "report.html").read_bytes()
+    for path in written.glob("*.csv"):
+        assert (out / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_warnings_and_errors_of_chart_workers_reach_the_caller(xicheng, tmp_path: Path,
+                                                               monkeypatch) -> None:
+    if not report._can_fork():
+        pytest.skip("charts are drawn on forked processes only (Linux, no other threads)")
+    _, projection, result = xicheng
+    monkeypatch.setattr(plots, "cjk_font_family", lambda: None)  # the workers inherit it
+    with pytest.warns(plots.MissingCJKFontWarning):
+        write_report(result, tmp_path / "en", projection=projection, title="西城区",
+                     workers=2)
+    with pytest.raises(RuntimeError, match="no Chinese"):
+        write_report(result, tmp_path / "zh", projection=projection, lang="zh", workers=2)
+    assert not (tmp_path / "zh").exists()

@@ -113,9 +113,13 @@ def test_report_files_hold_the_chart_and_the_section(tmp_path) -> None:
     tables = {"kpis": _kpis(), "backtest": _backtest()}
     with staged_output(tmp_path / "out") as out:
         names = write_report_files(out, tables, {}, title="t")
-    assert {"backtest_chart.png", "backtest_chart.svg", "report.html"} <= set(names)
+    assert {"backtest_chart.png", "report.html"} <= set(names)
+    assert "backtest_chart.svg" not in names  # SVG only when asked for
     document = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert '<section id="backtest">' in document and "chart-backtest_chart" in document
+    with staged_output(tmp_path / "svg") as out:
+        names = write_report_files(out, tables, {}, title="t", svg=True)
+    assert {"backtest_chart.png", "backtest_chart.svg"} <= set(names)
     with staged_output(tmp_path / "none") as out:
         names = write_report_files(out, {"kpis": _kpis()}, {}, title="t")
-    assert "backtest_chart.svg" not in names
+    assert "backtest_chart.png" not in names

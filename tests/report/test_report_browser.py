@@ -125,7 +125,7 @@ class _Dom(HTMLParser):
 
 
 def _charts(folder: Path) -> set[str]:
-    return {path.stem for path in folder.glob("*.svg")}
+    return {path.stem for path in folder.glob("*.png")}
 
 
 def test_screenshot_is_not_blank_and_console_is_silent(built, tmp_path: Path) -> None:
@@ -164,7 +164,7 @@ def test_dom_holds_the_scorecard_and_every_chart(built, tmp_path: Path) -> None:
     assert len(figures) >= 9
     images = [attrs for tag, attrs in dom.tags if tag == "img"]
     assert len(images) == len(figures)
-    assert all(image["src"].startswith("data:image/svg+xml;base64,") for image in images)
+    assert all(image["src"].startswith("data:image/png;base64,") for image in images)
     assert all(image.get("alt") for image in images)
     # nothing that could fetch: no scripts, style sheets, frames, objects, or remote URLs
     assert not [tag for tag, _ in dom.tags if tag in {"script", "link", "iframe", "object",
@@ -172,7 +172,9 @@ def test_dom_holds_the_scorecard_and_every_chart(built, tmp_path: Path) -> None:
 
 
 def test_every_chart_image_decodes(built, tmp_path: Path) -> None:
-    """A test page (not the report) loads report.html in a frame and decodes each chart."""
+    """A test page (not the report) loads report.html in a frame and decodes each chart:
+    draws it on a canvas and finds it inked (headless Chromium never settles image.decode()
+    of a PNG under a virtual time budget, so the pixels are read instead)."""
     folder, _, _ = built
     probe = folder.parent / "probe.html"
     probe.write_text("""<!DOCTYPE html><html><body>
@@ -182,11 +184,22 @@ def test_every_chart_image_decodes(built, tmp_path: Path) -> None:
 const frame = document.getElementById("report");
 frame.addEventListener("load", () => {
   const images = [...frame.contentDocument.querySelectorAll("figure img")];
-  Promise.all(images.map(image => image.decode().then(
-      () => [image.closest("figure").id, image.naturalWidth, image.naturalHeight],
-      () => [image.closest("figure").id, 0, 0]))).then(found => {
-    document.getElementById("result").textContent = "DECODED" + JSON.stringify(found);
+  const found = images.map(image => {
+    const name = image.closest("figure").id;
+    if (!image.complete || !image.naturalWidth) return [name, 0, 0];
+    const canvas = document.createElement("canvas");
+    canvas.width = image.naturalWidth;
+    canvas.height = image.naturalHeight;
+    const context = canvas.getContext("2d");
+    context.drawImage(image, 0, 0);
+    const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+    let inked = 0;
+    for (let i = 0; i < pixels.length; i += 4) {
+      if (pixels[i + 3] > 0 && Math.min(pixels[i], pixels[i + 1], pixels[i + 2]) < 200) inked++;
+    }
+    return inked > 1000 ? [name, image.naturalWidth, image.naturalHeight] : [name, 0, 0];
   });
+  document.getElementById("result").textContent = "DECODED" + JSON.stringify(found);
 });
 </script></body></html>""", encoding="utf-8")
     outcome = _chromium(tmp_path, "--allow-file-access-from-files",

@@ -232,3 +232,38 @@ def test_eligibility_section_shows_both_rules_and_the_difference() -> None:
     # without the table there is no section
     plain = render_html({}, {}, title="t", lang="en")
     assert "eligibility" not in re.findall(r'<section id="([a-z_]+)">', plain)
+
+
+def _png(width_px: int, height_px: int, dpi: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width_px, height_px), "white").save(buffer, format="PNG", dpi=(dpi, dpi))
+    return buffer.getvalue()
+
+
+def test_a_chart_without_svg_is_embedded_as_png_with_its_title_as_alt_text() -> None:
+    import base64
+
+    png = _png(300, 200, 150)
+    arguments = _arguments()
+    arguments["charts"] = [Chart(key="bed_demand", title=EVIL, caption=EVIL, png=png)]
+    document = render_html(arguments.pop("tables"), arguments.pop("metadata"), **arguments)
+    images = re.findall(r'<img alt="([^"]*)" width="(\d+)" src="data:image/png;base64,([^"]+)"',
+                        document)
+    assert len(images) == 1 and "data:image/svg+xml" not in document
+    alt, width, data = images[0]
+    assert alt == ESCAPED and base64.b64decode(data) == png
+    # shown as large as the same chart's SVG would be: 2 in at 150 dpi, 96 CSS px an inch,
+    # enlarged by 1.15
+    assert int(width) == round(300 / 150 * 96 * 1.15)
+    # with both, the SVG is embedded
+    both = report_html._chart_items([Chart(key="k", title="t", svg=SVG, png=png)])
+    assert both[0]["media_type"] == "image/svg+xml"
+
+
+def test_a_chart_needs_an_image() -> None:
+    with pytest.raises(ValueError, match="SVG or its PNG"):
+        Chart(key="bed_demand", title="t")

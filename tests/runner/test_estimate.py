@@ -8,11 +8,10 @@ import math
 from pathlib import Path
 
 import pytest
-import simpy
 from click.testing import CliRunner
 
 import carefacility as cf
-from carefacility.beds import simulate
+from carefacility.beds.engine import BedSimulation
 from carefacility.cli import main
 from carefacility.runner import estimate as est
 from carefacility.runner.prepare import prepare_run
@@ -68,26 +67,16 @@ def no_simulation(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         raise RuntimeError("the simulation was reached")
 
     monkeypatch.setattr("carefacility.api._run", refuse)
-    monkeypatch.setattr("carefacility.runner.simulation.run_replications", refuse)
+    monkeypatch.setattr("carefacility.runner.simulation.run_batches", refuse)
     return reached
 
 
-def scheduled_events(spec, monkeypatch: pytest.MonkeyPatch) -> int:
-    """Events the engine schedules in one replication (every SimPy event goes through
-    Environment.schedule)."""
-    count = 0
-    schedule = simpy.Environment.schedule
-
-    def counting(self: simpy.Environment, event: simpy.Event, priority: int = 1,
-                 delay: float = 0) -> None:
-        nonlocal count
-        count += 1
-        return schedule(self, event, priority, delay)
-
-    with monkeypatch.context() as patch:
-        patch.setattr(simpy.Environment, "schedule", counting)
-        simulate(spec, seed=1, replication=0)
-    return count
+def scheduled_events(spec, _monkeypatch: pytest.MonkeyPatch | None = None) -> int:
+    """Events the engine schedules in one replication (the calendar counts them as SimPy's
+    ``Environment.schedule`` calls would, less the stop event SimPy schedules twice)."""
+    simulation = BedSimulation(spec, seed=1, replication=0)
+    simulation.run()
+    return simulation.calendar.scheduled_events
 
 
 @pytest.mark.parametrize("name", ["erlang_b.yaml", "erlang_c.yaml", "priority.yaml"])

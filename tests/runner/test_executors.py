@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from carefacility.base.streams import stream
-from carefacility.runner.executors import run_replications
+from carefacility.runner.executors import Batch, run_batches, run_replications
 
 
 def noisy_replication(prepared: dict, seed: int, replication: int) -> pd.DataFrame:
@@ -66,3 +66,32 @@ def test_bad_arguments(kwargs: dict, message: str) -> None:
     arguments = {"replications": 2, "seed": 0, "executor": "serial", **kwargs}
     with pytest.raises(ValueError, match=message):
         run_replications(noisy_replication, PREPARED, **arguments)
+
+
+@pytest.mark.parametrize("executor", ["serial", "processes"])
+def test_batches_share_a_pool_and_equal_separate_runs(executor: str) -> None:
+    other = {"rate": 5.0}
+    ticks: list[int] = []
+    main, second = run_batches(
+        noisy_replication, [Batch(PREPARED, [0, 1, 2]), Batch(other, [0, 1])], seed=3,
+        executor=executor, workers=2, on_done=lambda: ticks.append(1))
+    pd.testing.assert_frame_equal(main, run_replications(
+        noisy_replication, PREPARED, replications=3, seed=3, executor="serial"))
+    pd.testing.assert_frame_equal(second, run_replications(
+        noisy_replication, other, replications=2, seed=3, executor="serial"))
+    assert len(ticks) == 5  # one tick per replication, wherever it ran
+
+
+def test_dask_batches_tick_once_per_replication() -> None:
+    pytest.importorskip("dask.distributed")
+    import sys
+
+    import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    ticks: list[int] = []
+    (on_dask,) = run_batches(noisy_replication, [Batch(PREPARED, [0, 1, 2])], seed=5,
+                             executor="dask", workers=2, on_done=lambda: ticks.append(1))
+    pd.testing.assert_frame_equal(on_dask, run_replications(
+        noisy_replication, PREPARED, replications=3, seed=5, executor="serial"))
+    assert len(ticks) == 3

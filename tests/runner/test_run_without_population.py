@@ -55,7 +55,7 @@ def test_cli_run_writes_the_report(no_population: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     for name in ("report.html", "kpis.csv", "kpis_by_replication.csv", "results.xlsx",
                  "bed_demand.csv", "analytic_cross_check.csv", "scorecard.csv",
-                 "run_metadata.json", "beds_occupied_planned.svg"):
+                 "run_metadata.json", "beds_occupied_planned.png"):
         assert (out / name).stat().st_size > 0, name
     for name in ("population.csv", "elderly_summary.csv", "care_need.csv", "calibration.csv",
                  "elderly_population.png", "population_pyramid.png"):

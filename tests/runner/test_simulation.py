@@ -144,3 +144,53 @@ def test_eligible_bed_types_from_the_scenario(write_scenario, minimal: str) -> N
     default = prepare_run(load_scenario(write_scenario(text.replace(
         "  eligible_bed_types:\n    partially_dependent: [general]\n", "")))).spec
     assert default.eligible_bed_types == ((0, 1), (0, 1), (1,), (2, 1))
+
+
+def test_other_rule_on_the_shared_pool_equals_its_own_run(scenario) -> None:
+    from carefacility.runner.eligibility import eligibility_alternative
+
+    serial = run(scenario, replications=3, executor="serial")
+    pooled = run(scenario, replications=3, executor="processes", workers=2)
+    table = serial.tables["eligibility_alternative"]
+    pd.testing.assert_frame_equal(table, pooled.tables["eligibility_alternative"])
+    own = eligibility_alternative(
+        prepare_run(scenario, serial.projection), serial.per_replication,
+        seed=serial.metadata["seed"],
+        replications=min(scenario.spec.simulation.alternative_rule_replications, 3),
+        executor="serial")
+    pd.testing.assert_frame_equal(table, own)
+
+
+def test_stages_are_timed_and_a_prepared_run_is_not_prepared_again(scenario,
+                                                                   monkeypatch) -> None:
+    from carefacility.base.progress import Progress
+
+    first = run(scenario, replications=2, executor="serial")
+    stages = first.metadata["stage_seconds"]
+    assert list(stages) == ["prepare", "replications", "summary"]
+    assert all(value >= 0 for value in stages.values())
+    prepared = prepare_run(scenario, first.projection)
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("prepared twice")
+
+    monkeypatch.setattr("carefacility.runner.simulation.prepare_run", refuse)
+    progress = Progress()
+    again = run(scenario, replications=2, executor="serial", projection=first.projection,
+                prepared=prepared, progress=progress)
+    pd.testing.assert_frame_equal(first.kpis, again.kpis)
+    assert "prepare" not in progress.seconds
+
+
+def test_cli_run_prints_its_time_by_stage_or_nothing_when_quiet(scenario,
+                                                                 tmp_path: Path) -> None:
+    arguments = ["run", str(scenario.file), "--replications", "2", "--executor", "serial"]
+    loud = CliRunner().invoke(main, [*arguments, "--out", str(tmp_path / "a")])
+    assert loud.exit_code == 0, loud.output
+    stage_line = loud.stdout.splitlines()[1]
+    for stage in ("load", "project", "prepare", "replications", "summary", "report"):
+        assert f"{stage} " in stage_line
+    quiet = CliRunner().invoke(main, [*arguments, "--out", str(tmp_path / "b"), "--quiet"])
+    assert quiet.exit_code == 0
+    assert quiet.output == ""
+    assert (tmp_path / "b" / "report.html").exists()
