@@ -174,7 +174,8 @@ def estimate(scenario: Scenario | str | Path, *, replications: int | None = None
              dask_address: str | None = None, until_decided: bool = False,
              max_replications: int | None = None,
              projection: PopulationProjection | None = None,
-             progress: Progress | None = None) -> RunEstimate:
+             progress: Progress | None = None,
+             per_replication_sheet: bool = False) -> RunEstimate:
     """What :func:`run` with the same arguments will cost: events, time, memory, output size.
 
     The run is prepared (projection, care need, demand, the bed simulation's inputs: about
@@ -201,6 +202,9 @@ def estimate(scenario: Scenario | str | Path, *, replications: int | None = None
         The scenario's projection when already made.
     progress : carefacility.base.progress.Progress, optional
         Times (and shows) the preparation as the stage ``prepare``.
+    per_replication_sheet : bool
+        The report will put the per-replication KPIs into ``results.xlsx`` too
+        (``write_report(..., per_replication_sheet=True)``), which costs time and memory.
 
     Returns
     -------
@@ -226,7 +230,8 @@ def estimate(scenario: Scenario | str | Path, *, replications: int | None = None
                                projection if scenario.population is not None else None)
     return estimate_run(prepared, kept, workers, executor=executor,
                         bed_only_replications=alternative,
-                        remote=executor == "dask" and dask_address is not None)
+                        remote=executor == "dask" and dask_address is not None,
+                        per_replication_sheet=per_replication_sheet)
 
 
 def backtest(scenario: Scenario | str | Path, *, result: RunResult | None = None

@@ -288,7 +288,8 @@ def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int 
     estimate = api.estimate(scenario, replications=replications, executor=executor,
                             workers=workers, dask_address=dask_address,  # type: ignore[arg-type]
                             until_decided=until_decided, max_replications=max_replications,
-                            projection=projection, progress=progress)
+                            projection=projection, progress=progress,
+                            per_replication_sheet=per_replication_sheet)
     too_large = needs_confirmation(estimate)
     if too_large and not yes:
         smaller = ("fewer --workers (each holds a replication in memory) or a smaller plan"

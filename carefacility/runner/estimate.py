@@ -41,11 +41,16 @@ measured on jiading.yaml, xicheng.yaml, county.yaml).
 Writing the report — source
 ---------------------------
 ``carefacility run scenarios/textbook/erlang_b.yaml --executor serial`` on the same machine with
-20, 200, 400, 1,000 and 2,000 replications (9,400 to 940,000 KPI rows): writing costs ≈ 3 s plus
-150 µs and 2 KB of memory per KPI row put in the workbook (only tables up to
-:data:`carefacility.report.excel.WORKBOOK_MAX_ROWS` rows are; 20 → 200 replications: 3.2 →
-15.0 s; 20 → 400: max RSS 216 → 550 MB), plus 2 µs and 200 bytes per KPI row kept and written
-to CSV (1,000 → 2,000 replications: 3.6 → 4.5 s, max RSS 242 → 326 MB). The folder holds
+20, 200, 400, 1,000 and 2,000 replications (9,400 to 940,000 KPI rows), before issue 12: writing
+cost ≈ 3 s plus 150 µs and 2 KB of memory per KPI row put in the workbook, plus 2 µs and 200
+bytes per KPI row kept and written to CSV (1,000 → 2,000 replications: 3.6 → 4.5 s, max RSS
+242 → 326 MB). Since issue 12 the per-replication KPIs go into the workbook only with
+``per_replication_sheet`` (only tables up to :data:`carefacility.report.excel.WORKBOOK_MAX_ROWS`
+rows), written in openpyxl's write-only mode: ``benchmarks/bench_report.py`` on Xicheng (23,700
+per-replication rows) measured the workbook at 0.37 s without and 1.86 s with that sheet, 63 µs
+per row: :data:`REPORT_SECONDS` counts 65 µs. The fixed 3 s stays (the report of a district:
+3.3 s serially, 2.2–2.9 s with charts on 2 processes); the 2 KB per workbook row were measured
+with the old writer and are kept as an upper bound. The folder holds
 ≈ 1 MB of charts, report and tables plus 52 bytes per KPI row in ``kpis_by_replication.csv``
 (and 21 in ``results.xlsx`` while the sheet is written): :data:`OUTPUT_FIXED_BYTES` = 5 MB (a few
 MB with zones and services) and :data:`OUTPUT_BYTES_PER_KPI_ROW` = 80 bytes.
@@ -133,7 +138,7 @@ OUTPUT_FIXED_BYTES = 5 * 2**20
 OUTPUT_BYTES_PER_KPI_ROW = 80
 """Output folder bytes per KPI row of ``kpis_by_replication`` (CSV and workbook) [bytes]."""
 
-REPORT_SECONDS = (3.0, 150e-6, 2e-6)
+REPORT_SECONDS = (3.0, 65e-6, 2e-6)
 """Writing the report: fixed seconds, seconds per KPI row in the workbook, per KPI row [s]."""
 
 REPORT_BYTES = (2_000, 200)
@@ -343,7 +348,8 @@ def _service_site_days(prepared: PreparedRun) -> float:
 
 def estimate_run(prepared: PreparedRun, replications: int, workers: int | None = None, *,
                  executor: Executor = "processes", kpi_replications: int | None = None,
-                 bed_only_replications: int = 0, remote: bool = False) -> RunEstimate:
+                 bed_only_replications: int = 0, remote: bool = False,
+                 per_replication_sheet: bool = False) -> RunEstimate:
     """Estimate the events, wall-clock time, peak memory and output size of a run.
 
     Parameters
@@ -363,6 +369,8 @@ def estimate_run(prepared: PreparedRun, replications: int, workers: int | None =
         under the other eligibility rule (``simulation.alternative_rule_replications``).
     remote : bool
         The replications run on a Dask cluster elsewhere: its workers' memory is not counted.
+    per_replication_sheet : bool
+        The per-replication KPIs go into ``results.xlsx`` too (``--per-replication-sheet``).
 
     Returns
     -------
@@ -398,7 +406,7 @@ def estimate_run(prepared: PreparedRun, replications: int, workers: int | None =
             processes = 0
     waves = math.ceil(total_replications / parallel)
     rows = kept * kpi_rows_per_replication(prepared)
-    in_workbook = rows if rows <= WORKBOOK_MAX_ROWS else 0
+    in_workbook = rows if per_replication_sheet and rows <= WORKBOOK_MAX_ROWS else 0
     fixed, per_workbook_row, per_row = REPORT_SECONDS
     report = fixed + in_workbook * per_workbook_row + rows * per_row
     seconds = waves * per_replication + report

@@ -215,3 +215,18 @@ def test_workbook_row_limit_agrees_with_the_report() -> None:
     from carefacility.runner.estimate import WORKBOOK_MAX_ROWS
 
     assert WORKBOOK_MAX_ROWS == REPORT_LIMIT
+
+
+def test_the_per_replication_sheet_costs_its_rows() -> None:
+    prepared = prepare_run(load_scenario(TEXTBOOK / "erlang_b.yaml"))
+    without = est.estimate_run(prepared, 100, 1)
+    with_sheet = est.estimate_run(prepared, 100, 1, per_replication_sheet=True)
+    rows = without.kpi_rows
+    assert 0 < rows <= est.WORKBOOK_MAX_ROWS
+    assert with_sheet.seconds - without.seconds == pytest.approx(rows * est.REPORT_SECONDS[1])
+    assert with_sheet.peak_bytes >= without.peak_bytes
+    # a table too long for the workbook is left out of it (its header only): no extra cost
+    many = est.estimate_run(prepared, 10_000, 1)
+    assert many.kpi_rows > est.WORKBOOK_MAX_ROWS
+    assert est.estimate_run(prepared, 10_000, 1, per_replication_sheet=True).seconds == \
+        pytest.approx(many.seconds)

@@ -194,3 +194,20 @@ def test_cli_run_prints_its_time_by_stage_or_nothing_when_quiet(scenario,
     assert quiet.exit_code == 0
     assert quiet.output == ""
     assert (tmp_path / "b" / "report.html").exists()
+
+
+def test_cli_run_svg_and_per_replication_sheet_on_request(scenario, tmp_path: Path) -> None:
+    arguments = ["run", str(scenario.file), "--replications", "2", "--executor", "serial",
+                 "--quiet"]
+    plain = tmp_path / "plain"
+    assert CliRunner().invoke(main, [*arguments, "--out", str(plain)]).exit_code == 0
+    assert not list(plain.glob("*.svg"))
+    assert "kpis_by_replication" not in pd.ExcelFile(plain / "results.xlsx").sheet_names
+    full = tmp_path / "full"
+    result = CliRunner().invoke(main, [*arguments, "--out", str(full), "--svg",
+                                       "--per-replication-sheet"])
+    assert result.exit_code == 0, result.output
+    assert {p.stem for p in full.glob("*.svg")} == {p.stem for p in full.glob("*.png")}
+    sheet = pd.read_excel(full / "results.xlsx", sheet_name="kpis_by_replication")
+    assert len(sheet) == len(pd.read_csv(full / "kpis_by_replication.csv",
+                                         encoding="utf-8-sig"))
