@@ -211,15 +211,15 @@ def _greville_ax(nmx: np.ndarray, starts: np.ndarray, width: np.ndarray) -> np.n
     half = np.where(closed, width / 2.0, 0.0)
     ax = np.broadcast_to(half, nmx.shape).copy()
     midpoints = starts + np.append(width[:-1], width[-2] if width.size > 1 else 1.0) / 2.0
-    for g in np.flatnonzero(closed)[1:]:
-        if g + 1 >= starts.size:
-            continue
-        before, after = nmx[..., g - 1], nmx[..., g + 1]
+    groups = np.flatnonzero(closed)[1:]
+    groups = groups[groups + 1 < starts.size]  # closed groups with a neighbour on each side
+    if groups.size:
+        before, after = nmx[..., groups - 1], nmx[..., groups + 1]
         with np.errstate(divide="ignore", invalid="ignore"):
-            slope = np.log(after / before) / (midpoints[g + 1] - midpoints[g - 1])
+            slope = np.log(after / before) / (midpoints[groups + 1] - midpoints[groups - 1])
         slope = np.where((before > 0) & (after > 0), slope, 0.0)
-        n = width[g]
-        ax[..., g] = np.clip(n / 2.0 - n * n / 12.0 * (nmx[..., g] - slope), 0.0, n)
+        n = width[groups]
+        ax[..., groups] = np.clip(n / 2.0 - n * n / 12.0 * (nmx[..., groups] - slope), 0.0, n)
     return ax
 
 
