@@ -388,12 +388,15 @@ def report(directory: Path, lang: str, force: bool, svg: bool, per_replication_s
     started = time.perf_counter()
     progress = _progress(quiet, verbose)
     from carefacility.report.writer import rebuild_report
+    from carefacility.runner.executors import default_workers
 
     try:
         with progress.stage("report"):
+            # the charts are drawn on every CPU while the workbook is written
             written = rebuild_report(directory, lang=lang,  # type: ignore[arg-type]
                                      force=force, svg=svg,
-                                     per_replication_sheet=per_replication_sheet)
+                                     per_replication_sheet=per_replication_sheet,
+                                     workers=default_workers())
     except (FileNotFoundError, OutputFolderError, RuntimeError, KeyError) as error:
         _fail_bad_input(str(error).strip("'\""))
     if quiet:
