@@ -129,8 +129,21 @@ def run(scenario: Scenario, *, replications: int | None = None, seed: int | None
         with progress.stage("prepare"):
             prepared = prepare_run(scenario, projection)
     tables = dict(prepared.tables)
-    alternative_frame = None
-    alternative = min(simulation.alternative_rule_replications, replications)
+
+    def other_rule() -> list[Batch]:
+        """The other eligibility rule's replications (none when the scenario asks for none)."""
+        count = min(simulation.alternative_rule_replications, replications)
+        return [Batch(alternative_inputs(prepared), list(range(count)))] if count else []
+
+    def run_stage(name: str, batches: list[Batch]) -> list[pd.DataFrame]:
+        """The batches' replications on one pool of workers, as the progress stage ``name``."""
+        if not batches:
+            return []
+        with progress.stage(name, total=sum(len(b.indices) for b in batches)) as stage:
+            return run_batches(replicate, batches, seed=seed, executor=executor,
+                               workers=workers, dask_address=dask_address,
+                               on_done=stage.advance)
+
     if until_decided and scenario.spec.targets:
         cap = max_replications if max_replications is not None else max(
             DEFAULT_MAX_REPLICATIONS, replications)
@@ -143,23 +156,13 @@ def run(scenario: Scenario, *, replications: int | None = None, seed: int | None
         per_replication = decided.per_replication
         replications = int(decided.rounds["replications"].iloc[-1])
         tables["decide_rounds"] = decided.rounds
+        # the other rule after the last round: how many it runs depends on the rounds
+        others = run_stage("other eligibility rule", other_rule())
     else:
         # the run's replications and the other eligibility rule's, on one pool of workers
-        batches = [Batch(prepared, list(range(replications)))]
-        if alternative:
-            batches.append(Batch(alternative_inputs(prepared), list(range(alternative))))
-        with progress.stage("replications", total=replications + alternative) as stage:
-            frames = run_batches(replicate, batches, seed=seed, executor=executor,
-                                 workers=workers, dask_address=dask_address,
-                                 on_done=stage.advance)
-        per_replication = frames[0]
-        alternative_frame = frames[1] if alternative else None
-    if alternative and alternative_frame is None:  # after --until-decided: its own pool
-        with progress.stage("other eligibility rule", total=alternative) as stage:
-            (alternative_frame,) = run_batches(
-                replicate, [Batch(alternative_inputs(prepared), list(range(alternative)))],
-                seed=seed, executor=executor, workers=workers, dask_address=dask_address,
-                on_done=stage.advance)
+        per_replication, *others = run_stage(
+            "replications", [Batch(prepared, list(range(replications))), *other_rule()])
+    alternative_frame = others[0] if others else None
     with progress.stage("summary"):
         if projection is None:
             per_replication = _without_population_metrics(per_replication)

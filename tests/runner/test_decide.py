@@ -45,6 +45,23 @@ def test_undecidable_target_stops_at_the_cap_with_a_plain_runs_numbers():
     pdt.assert_frame_equal(decided.kpis, plain.kpis)
 
 
+def test_the_other_rule_runs_as_after_a_plain_run(tmp_path: Path) -> None:
+    """After the last round the other eligibility rule runs min(5, replications run), as after a
+    plain run with as many replications, not as many as the first round allowed."""
+    text = (TEXTBOOK / "erlang_c.yaml").read_text(encoding="utf-8")
+    assert "alternative_rule_replications: 0" in text
+    path = tmp_path / "erlang_c.yaml"
+    path.write_text(text.replace("alternative_rule_replications: 0",
+                                 "alternative_rule_replications: 5"), encoding="utf-8")
+    scenario = cf.load_scenario(path)
+    decided = cf.run(scenario, replications=4, seed=9, until_decided=True, max_replications=10,
+                     executor="serial")
+    plain = cf.run(scenario, replications=10, seed=9, executor="serial")
+    other = plain.tables["eligibility_alternative"]
+    assert other.loc[other["role"] == "alternative", "replications"].max() == 5
+    pdt.assert_frame_equal(decided.tables["eligibility_alternative"], other)
+
+
 def test_clear_target_is_decided_after_few_replications():
     scenario = cf.load_scenario(TEXTBOOK / "erlang_b.yaml")  # blocked 0.027 against ≤ 0.05
     result = cf.run(scenario, replications=3, seed=1, until_decided=True, max_replications=200)
