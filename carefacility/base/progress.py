@@ -132,6 +132,19 @@ class Progress:
         """A stage ended after ``seconds``."""
 
 
+_BAR_CLASS: list[type] = []
+
+
+def _bar_class() -> type:
+    """tqdm's bar without its monitor thread (a process with threads must not fork, and the
+    report's charts are drawn on forked processes); tqdm is imported on first use."""
+    if not _BAR_CLASS:
+        from tqdm import tqdm
+
+        _BAR_CLASS.append(type("StageBar", (tqdm,), {"monitor_interval": 0}))
+    return _BAR_CLASS[0]
+
+
 def format_stage_seconds(seconds: dict[str, float]) -> str:
     """``"load 0.5 s, replications 2.1 s"``: each stage's wall-clock seconds, in order."""
     return ", ".join(f"{name} {value:.1f} s" for name, value in seconds.items())
@@ -152,10 +165,10 @@ class ConsoleProgress(Progress):
     terminal : bool, optional
         Whether ``stream`` is a terminal (default: ``stream.isatty()``). On a terminal a
         counted stage gets a progress bar with the time left, another stage its name while it
-        runs; both vanish when it ends. Elsewhere (a log, CI) a stage that takes longer than
-        :data:`PLAIN_LINE_INTERVAL_SECONDS` prints a line that often (counted: done, total,
-        time left) and one when it ends; a quick job prints nothing. With ``verbose`` every
-        stage prints a line when it starts and when it ends.
+        runs; both vanish when it ends. Elsewhere (a log, CI) a counted stage prints a line
+        (done, total, time left) at most every :data:`PLAIN_LINE_INTERVAL_SECONDS`, and any
+        stage that took longer than that prints one when it ends; a quick job prints nothing.
+        With ``verbose`` every stage prints a line when it starts and when it ends.
     """
 
     def __init__(self, stream: TextIO | None = None, *, verbose: bool = False,
@@ -179,10 +192,7 @@ class ConsoleProgress(Progress):
         if self.quiet:
             return
         if self.terminal:
-            from tqdm import tqdm
-
-            tqdm.monitor_interval = 0  # no monitor thread: charts are drawn on forked processes
-            self._bars[id(stage)] = tqdm(
+            self._bars[id(stage)] = _bar_class()(
                 total=stage.total, desc=stage.name, file=self.stream, leave=False,
                 unit=" rep" if stage.total else "it", dynamic_ncols=True,
                 bar_format=("{desc}: {n_fmt}/{total_fmt} |{bar}| {elapsed} elapsed, "

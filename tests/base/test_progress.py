@@ -89,3 +89,16 @@ def test_a_terminal_gets_a_bar_with_the_count_that_vanishes_at_the_end(monkeypat
     assert "replications: 2/4" in text
     assert "left" in text
     assert text.endswith("\r") and text.split("\r")[-2].strip() == ""  # the bar is cleared
+
+
+def test_a_bar_leaves_no_thread_and_tqdm_as_it_was() -> None:
+    tqdm = pytest.importorskip("tqdm")
+    import threading
+
+    interval = tqdm.tqdm.monitor_interval
+    threads = threading.active_count()
+    progress = ConsoleProgress(io.StringIO(), terminal=True)
+    with progress.stage("replications", total=2) as stage:
+        stage.advance()
+        assert threading.active_count() == threads  # forking stays safe while it runs
+    assert tqdm.tqdm.monitor_interval == interval
