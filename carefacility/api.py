@@ -19,6 +19,7 @@ Each stage's own functions stay available in its subpackage (``carefacility.popu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -42,13 +43,19 @@ __all__ = ["backtest", "estimate", "load_scenario", "project", "run", "write_rep
 Lang = Literal["en", "zh"]
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     """Read, validate and resolve a scenario file with every table it names.
 
     Parameters
     ----------
     path : str or pathlib.Path
         The scenario's YAML file; table paths in it are relative to the file.
+    overrides : sequence of str
+        ``PATH=VALUE`` changes applied to the file before it is validated, as the command
+        line's ``--set`` (e.g. ``"simulation.replications=40"``,
+        ``"plan.care_homes[home_a].beds.nursing=300"``); see
+        :mod:`carefacility.scenario.overrides`. The scenario keeps them in ``overrides`` and a
+        run's metadata lists them.
 
     Returns
     -------
@@ -59,7 +66,7 @@ def load_scenario(path: str | Path) -> Scenario:
     carefacility.base.errors.ScenarioError
         Listing every problem as ``file:line:col: field: given, allowed``.
     """
-    return _load_scenario(path)
+    return _load_scenario(path, overrides)
 
 
 def _as_scenario(scenario: Scenario | str | Path) -> Scenario:

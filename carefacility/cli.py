@@ -1,5 +1,8 @@
 """Command line: ``carefacility validate | schema | project | run | backtest | report``.
 
+The commands that read a scenario take ``--set PATH=VALUE`` (repeatable) to change a field
+for this command only (:mod:`carefacility.scenario.overrides`).
+
 Thin by design: parse the arguments, call the public face (:mod:`carefacility.api`), write the
 outputs, set the exit code.
 Exit codes: 0 success, 2 bad input (every problem printed, nothing written), 1 other failure.
@@ -104,6 +107,19 @@ _SHEET_HELP = ("Put the per-replication KPIs (kpis_by_replication) into results.
                "by default they are in kpis_by_replication.csv only.")
 
 
+_SET_HELP = ("Change a field of the scenario for this run, PATH=VALUE (repeatable), e.g. "
+             "--set simulation.replications=40 or "
+             "--set 'plan.care_homes[home_a].beds.nursing=300'; list items by index or name "
+             "in brackets. Checked like the file; the run's metadata lists the changes.")
+
+
+def _set_option(command: Callable[..., None]) -> Callable[..., None]:
+    """--set PATH=VALUE (repeatable): overrides applied to the scenario before it is checked
+    (:mod:`carefacility.scenario.overrides`)."""
+    return click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
+                        help=_SET_HELP)(command)
+
+
 def _output_options(command: Callable[..., None]) -> Callable[..., None]:
     """--out, --lang, --force and --svg, shared by the commands that write a folder."""
     command = click.option("--svg", is_flag=True, help=_SVG_HELP)(command)
@@ -127,11 +143,12 @@ def main(debug: bool) -> None:
 
 @main.command()
 @click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
-def validate(scenario_file: Path) -> None:
+@_set_option
+def validate(scenario_file: Path, overrides: tuple[str, ...]) -> None:
     """Check SCENARIO_FILE and its tables; print every problem as file:line:col."""
     from carefacility.scenario.loader import validate_scenario
 
-    scenario, problems = validate_scenario(scenario_file)
+    scenario, problems = validate_scenario(scenario_file, overrides)
     if problems:
         _fail_bad_input(ScenarioError(problems).report())
     assert scenario is not None
@@ -149,9 +166,10 @@ def schema() -> None:
 @main.command()
 @click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
 @_output_options
+@_set_option
 @_verbosity_options
 def project(scenario_file: Path, out_dir: Path, lang: str, force: bool, svg: bool,
-            quiet: bool, verbose: bool) -> None:
+            overrides: tuple[str, ...], quiet: bool, verbose: bool) -> None:
     """Project the population of SCENARIO_FILE; write tables and charts to --out."""
     started = time.perf_counter()
     progress = _progress(quiet, verbose)
@@ -159,7 +177,7 @@ def project(scenario_file: Path, out_dir: Path, lang: str, force: bool, svg: boo
 
     try:
         with progress.stage("load"):
-            scenario = api.load_scenario(scenario_file)
+            scenario = api.load_scenario(scenario_file, overrides)
     except ScenarioError as error:
         _fail_bad_input(error.report())
     if scenario.population is None:
@@ -219,6 +237,7 @@ def _check_output_folder(out_dir: Path, *, force: bool, estimated_bytes: int) ->
 @click.option("--force", is_flag=True, help="Write into a folder that holds other files.")
 @click.option("--svg", is_flag=True, help=_SVG_HELP)
 @click.option("--per-replication-sheet", is_flag=True, help=_SHEET_HELP)
+@_set_option
 @click.option("--yes", "-y", "yes", is_flag=True,
               help="Run even when the estimate says it would take more than 15 min or more "
                    "memory than is available (the estimate is printed before such a run).")
@@ -226,7 +245,8 @@ def _check_output_folder(out_dir: Path, *, force: bool, estimated_bytes: int) ->
 def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int | None,
         executor: str, workers: int | None, dask_address: str | None, until_decided: bool,
         max_replications: int | None, lang: str, force: bool, svg: bool,
-        per_replication_sheet: bool, yes: bool, quiet: bool, verbose: bool) -> None:
+        per_replication_sheet: bool, overrides: tuple[str, ...], yes: bool, quiet: bool,
+        verbose: bool) -> None:
     """Simulate the plan of SCENARIO_FILE against its care need; write KPIs with 95 % CIs.
 
     Before any work: the output folder and the Dask address are checked, and the run's time,
@@ -258,7 +278,7 @@ def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int 
     progress.seconds["import"] = time.perf_counter() - started
     try:
         with progress.stage("load"):
-            scenario = api.load_scenario(scenario_file)
+            scenario = api.load_scenario(scenario_file, overrides)
     except ScenarioError as error:
         _fail_bad_input(error.report())
     simulation = scenario.spec.simulation
@@ -334,7 +354,9 @@ def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int 
 @main.command()
 @click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
 @_output_options
-def backtest(scenario_file: Path, out_dir: Path, lang: str, force: bool, svg: bool) -> None:
+@_set_option
+def backtest(scenario_file: Path, out_dir: Path, lang: str, force: bool, svg: bool,
+             overrides: tuple[str, ...]) -> None:
     """Compare the `observed` figures of SCENARIO_FILE with its projection.
 
     Writes backtest.csv (observed, projected, error, relative error, calibration or back-test,
@@ -345,7 +367,7 @@ def backtest(scenario_file: Path, out_dir: Path, lang: str, force: bool, svg: bo
     from carefacility.report.writer import write_backtest_outputs
 
     try:
-        scenario = api.load_scenario(scenario_file)
+        scenario = api.load_scenario(scenario_file, overrides)
     except ScenarioError as error:
         _fail_bad_input(error.report())
     if not scenario.spec.observed:

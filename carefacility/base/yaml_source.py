@@ -32,6 +32,7 @@ differently either refused with a located message or read the 1.2 way with a hin
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ import yaml
 from carefacility.base.errors import Problem, format_path
 
 __all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "MAX_MAGNITUDE", "Refused", "Yaml11Bool",
-           "YamlDocument", "read_yaml"]
+           "YamlDocument", "read_yaml", "read_yaml_value"]
 
 MAX_FILE_BYTES = 2_000_000
 """Largest scenario file accepted [bytes]; tables belong in CSV files beside it."""
@@ -381,6 +382,29 @@ def _build(text: str, doc: YamlDocument) -> tuple[list[Problem], int]:
             dispose()
     doc.data = builder.root
     return builder.problems, builder.nodes
+
+
+def read_yaml_value(text: str, file: str) -> tuple[Any, list[Problem]]:
+    """Read one YAML flow value given on a command line (``40``, ``0.9``, ``[1, 2]``,
+    ``{general: 10}``, text), by the same rules as a scenario file's values.
+
+    Parameters
+    ----------
+    text : str
+        The value as typed.
+    file : str
+        What problems name as their file (e.g. the ``--set`` argument).
+
+    Returns
+    -------
+    (value, list of Problem)
+        The value (``None`` for an empty text) and the problems found reading it.
+    """
+    doc = YamlDocument(file=file, data=None)
+    problems, _ = _build("value: " + text, doc)
+    value = doc.data.get("value") if isinstance(doc.data, dict) else None
+    return value, [dataclasses.replace(problem, line=0, column=0, field="value")
+                   for problem in problems]
 
 
 def read_yaml(path: str | Path) -> tuple[YamlDocument | None, list[Problem]]:

@@ -186,6 +186,7 @@ def run(scenario: Scenario, *, replications: int | None = None, seed: int | None
     metadata = {
         "scenario": scenario.name,
         "scenario_file": str(scenario.file),
+        "overrides": list(scenario.overrides),
         "carefacility_version": __version__,
         "seed": seed,
         "replications": replications,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,12 @@ from carefacility.scenario.checks import (
     file_problems,
     number_problems,
     typed_value_problems,
+)
+from carefacility.scenario.overrides import (
+    Override,
+    apply_overrides,
+    read_overrides,
+    relocate_problems,
 )
 from carefacility.services.spec import Communities, ServicesSpec, resolve_services
 from carefacility.targets.backtest import (
@@ -144,6 +150,8 @@ class Scenario:
     """Communities with their elderly counts, when the services section gives them."""
     extra_populations: Mapping[str, PopulationInputs] = field(default_factory=dict)
     """The populations of the other bases by basis (``registered_population:``)."""
+    overrides: tuple[str, ...] = ()
+    """The ``PATH=VALUE`` overrides applied to the file, as given (``--set``)."""
 
     @property
     def name(self) -> str:
@@ -237,7 +245,8 @@ def _pydantic_problems(error: ValidationError, doc: YamlDocument) -> list[Proble
     return list(unique.values())
 
 
-def validate_scenario(path: str | Path) -> tuple[Scenario | None, list[Problem]]:
+def validate_scenario(path: str | Path, overrides: Sequence[str | Override] = ()
+                      ) -> tuple[Scenario | None, list[Problem]]:
     """Load a scenario and return it with every problem found (no exception).
 
     Parameters
@@ -245,6 +254,10 @@ def validate_scenario(path: str | Path) -> tuple[Scenario | None, list[Problem]]
     path : str or pathlib.Path
         The scenario YAML file; CSV paths inside it are relative to its folder and may not
         leave it unless the file sets ``allow_files_outside: true``.
+    overrides : sequence of str or Override
+        ``PATH=VALUE`` changes applied to the file before it is validated
+        (:mod:`carefacility.scenario.overrides`); a problem at an overridden field is reported
+        at its ``--set`` argument.
 
     Returns
     -------
@@ -254,14 +267,17 @@ def validate_scenario(path: str | Path) -> tuple[Scenario | None, list[Problem]]
         too large, a path out of the folder, a number given as a date) no second message about
         the same value follows, and a value YAML 1.1 reads otherwise gets a hint.
     """
+    parsed, override_problems = read_overrides(overrides)
     doc, problems = read_yaml(path)
     if doc is None:
-        return None, problems
+        return None, override_problems + problems
     if not isinstance(doc.data, dict):
         problems.append(doc.problem((), "(document)", "a scenario is a mapping of sections "
                                     "(name:, population:, plan:, simulation: ...), got "
                                     f"{document_kind(doc.data)}"))
-        return None, problems
+        return None, override_problems + problems
+    applied, not_applied = apply_overrides(doc, parsed)
+    override_problems += not_applied
     base_dir = Path(path).resolve().parent
     opt_in = doc.data.get(OPT_IN)
     allow_outside = opt_in is True or (isinstance(opt_in, Yaml11Bool) and opt_in.truth)
@@ -271,10 +287,12 @@ def validate_scenario(path: str | Path) -> tuple[Scenario | None, list[Problem]]
                                          refused_services=any(
                                              problem.field.startswith("services.")
                                              for problem in refused_files))
-    problems = _finish(doc, early, found)
+    problems = override_problems + relocate_problems(_finish(doc, early, found), applied)
     if problems:
         return None, problems
-    return scenario, []
+    assert scenario is not None
+    return dataclasses.replace(scenario, overrides=tuple(override.text for override in parsed)
+                               ), []
 
 
 def _finish(doc: YamlDocument, early: list[Problem], later: list[Problem]) -> list[Problem]:
@@ -599,13 +617,16 @@ def _resolve_need(need: NeedSpec | None, doc: YamlDocument, base_dir: Path,
     return (None, problems) if problems else (resolved, [])
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, overrides: Sequence[str | Override] = ()) -> Scenario:
     """Load and validate a scenario file.
 
     Parameters
     ----------
     path : str or pathlib.Path
         The scenario YAML file; CSV paths inside it are relative to its folder.
+    overrides : sequence of str or Override
+        ``PATH=VALUE`` changes applied before validation
+        (:mod:`carefacility.scenario.overrides`).
 
     Returns
     -------
@@ -616,7 +637,7 @@ def load_scenario(path: str | Path) -> Scenario:
     ScenarioError
         With every problem found in the file and its tables.
     """
-    scenario, problems = validate_scenario(path)
+    scenario, problems = validate_scenario(path, overrides)
     if problems or scenario is None:
         raise ScenarioError(problems)
     return scenario
