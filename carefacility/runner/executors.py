@@ -33,12 +33,15 @@ from typing import Any, Literal
 
 import pandas as pd
 
-__all__ = ["DASK_CONNECT_TIMEOUT_SECONDS", "Batch", "DaskAddressError", "Executor",
+__all__ = ["DASK_CONNECT_TIMEOUT_SECONDS", "Batch", "DaskAddressError", "Executor", "OnResult",
            "check_dask_address", "check_dask_scheduler", "default_workers", "exit_with_parent",
            "run_batches", "run_replications", "watch_parent"]
 
 Executor = Literal["serial", "processes", "dask"]
 Replicate = Callable[[Any, int, int], pd.DataFrame]
+OnResult = Callable[[int, int, pd.DataFrame], None]
+"""``on_result(batch_number, replication, frame)`` of :func:`run_batches`."""
+Tick = Callable[[int, pd.DataFrame], None]
 
 DASK_CONNECT_TIMEOUT_SECONDS = 5.0
 """How long to wait for a Dask scheduler to answer before giving up [s]."""
@@ -284,7 +287,8 @@ class Batch:
 def run_batches(replicate: Replicate, batches: list[Batch], *, seed: int,
                 executor: Executor = "processes", workers: int | None = None,
                 dask_address: str | None = None,
-                on_done: Callable[[], None] | None = None) -> list[pd.DataFrame]:
+                on_done: Callable[[], None] | None = None,
+                on_result: OnResult | None = None) -> list[pd.DataFrame]:
     """Run the replications of several batches together, on one pool of workers.
 
     All batches' replications are submitted at once, in order (the first batch's first), so
@@ -304,6 +308,12 @@ def run_batches(replicate: Replicate, batches: list[Batch], *, seed: int,
         As for :func:`run_replications`.
     on_done : callable, optional
         Called with no argument as each replication finishes.
+    on_result : callable, optional
+        Called as each replication finishes, in this process, with the batch's number (its
+        position in ``batches``), the replication index and its result (``year, metric,
+        value, unit``; read it, do not change it), before ``on_done``. A caller can thus
+        keep a batch's results as soon as all its replications are in (a sweep stores each
+        variant as it finishes); whatever it raises stops the run and propagates.
 
     Returns
     -------
@@ -316,12 +326,12 @@ def run_batches(replicate: Replicate, batches: list[Batch], *, seed: int,
     if not jobs:
         raise ValueError("no replications to run")
     workers = workers or default_workers()
-    tick = on_done if on_done is not None else _nothing
+    tick = _reporter(jobs, on_done, on_result)
     if executor == "serial" or (executor == "processes" and (workers == 1 or len(jobs) == 1)):
         frames = []
-        for number, index in jobs:
+        for position, (number, index) in enumerate(jobs):
             frames.append(replicate(batches[number].prepared, seed, index))
-            tick()
+            tick(position, frames[-1])
     elif executor == "processes":
         frames = _run_on_processes(replicate, batches, seed, jobs, workers, tick)
     elif executor == "dask":
@@ -340,8 +350,18 @@ def run_batches(replicate: Replicate, batches: list[Batch], *, seed: int,
     return stacked
 
 
-def _nothing() -> None:
-    """No progress to show."""
+def _reporter(jobs: list[tuple[int, int]], on_done: Callable[[], None] | None,
+              on_result: OnResult | None) -> Tick:
+    """What to call when the job at ``position`` of ``jobs`` finished with ``frame``."""
+
+    def tick(position: int, frame: pd.DataFrame) -> None:
+        if on_result is not None:
+            number, index = jobs[position]
+            on_result(number, index, frame)
+        if on_done is not None:
+            on_done()
+
+    return tick
 
 
 # what a pool worker was given at its start: the replicate function and each batch's inputs
@@ -363,7 +383,7 @@ def _replicate_in_worker(seed: int, batch: int, replication: int) -> pd.DataFram
 
 def _run_on_processes(replicate: Replicate, batches: list[Batch], seed: int,
                       jobs: list[tuple[int, int]], workers: int,
-                      tick: Callable[[], None]) -> list[pd.DataFrame]:
+                      tick: Tick) -> list[pd.DataFrame]:
     prepared = [batch.prepared for batch in batches]
     frames: list[pd.DataFrame | None] = [None] * len(jobs)
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=_start_worker,
@@ -372,8 +392,9 @@ def _run_on_processes(replicate: Replicate, batches: list[Batch], seed: int,
                    for position, (number, index) in enumerate(jobs)}
         try:
             for future in as_completed(futures):
-                frames[futures[future]] = future.result()
-                tick()
+                position = futures[future]
+                frames[position] = future.result()
+                tick(position, frames[position])
         except BaseException:
             for future in futures:
                 future.cancel()
@@ -383,7 +404,7 @@ def _run_on_processes(replicate: Replicate, batches: list[Batch], seed: int,
 
 def _run_on_dask(replicate: Replicate, batches: list[Batch], seed: int,
                  jobs: list[tuple[int, int]], workers: int, address: str | None,
-                 tick: Callable[[], None]) -> list[pd.DataFrame]:
+                 tick: Tick) -> list[pd.DataFrame]:
     client_class = _dask_client_class()
     from dask.distributed import LocalCluster
     from dask.distributed import as_completed as dask_completed
@@ -403,8 +424,9 @@ def _run_on_dask(replicate: Replicate, batches: list[Batch], seed: int,
             position = {future.key: i for i, future in enumerate(futures)}
             frames: list[pd.DataFrame | None] = [None] * len(jobs)
             for future in dask_completed(futures):
-                frames[position[future.key]] = future.result()
-                tick()
+                done = position[future.key]
+                frames[done] = future.result()
+                tick(done, frames[done])
             return frames  # type: ignore[return-value]
     finally:
         if cluster is not None:
