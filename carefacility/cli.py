@@ -1,4 +1,4 @@
-"""Command line: ``carefacility validate | schema | project | run | backtest | report``.
+"""Command line: ``carefacility init | validate | schema | project | run | backtest | report``.
 
 The commands that read a scenario take ``--set PATH=VALUE`` (repeatable) to change a field
 for this command only (:mod:`carefacility.scenario.overrides`).
@@ -153,6 +153,71 @@ def validate(scenario_file: Path, overrides: tuple[str, ...]) -> None:
         _fail_bad_input(ScenarioError(problems).report())
     assert scenario is not None
     click.echo(f"{scenario_file}: OK ({scenario.name})")
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", required=True, help="The place, e.g. 某某区.")
+@click.option("--total-population", type=int, default=None,
+              help="Persons of the basis at --base-date (with the national age structure).")
+@click.option("--share-60plus", type=float, default=None,
+              help="Share aged 60+ as a fraction, e.g. 0.26 (with the national structure).")
+@click.option("--census-csv", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The place's own census table (age_group, male, female) instead of the "
+                   "national structure; copied into DIRECTORY/data.")
+@click.option("--basis", type=click.Choice(["registered", "resident"]), default="registered",
+              show_default=True, help="户籍 (registered) or 常住 (resident) population.")
+@click.option("--base-date", type=click.DateTime(["%Y-%m-%d"]), default="2020-12-31",
+              show_default=True, help="Date of the population figures.")
+@click.option("--horizon-year", type=int, default=2035, show_default=True,
+              help="Last year projected and simulated.")
+@click.option("--beds", type=int, default=1000, show_default=True,
+              help="Care beds at the start.")
+@click.option("--nursing-share", type=float, default=0.55, show_default=True,
+              help="Nursing-type share of the beds (fraction).")
+@click.option("--zones", default="", help="Zones (街镇) separated by commas; default one zone.")
+@click.option("--services/--no-services", default=True, show_default=True,
+              help="Write the day-care and meal-point block.")
+@click.option("--targets/--no-targets", default=True, show_default=True,
+              help="Write the targets block.")
+@click.option("--force", is_flag=True, help="Overwrite an existing DIRECTORY/scenario.yaml.")
+def init(directory: Path, name: str, total_population: int | None,
+         share_60plus: float | None, census_csv: Path | None, basis: str, base_date: Any,
+         horizon_year: int, beds: int, nursing_share: float, zones: str, services: bool,
+         targets: bool, force: bool) -> None:
+    """Write a commented starting scenario for a new place into DIRECTORY.
+
+    DIRECTORY/scenario.yaml validates and runs at once: the population is the national 7th
+    census structure reweighted to --share-60plus and scaled to --total-population (or the
+    place's own --census-csv), with China's WPP 2024 rates; every value says its source or
+    ASSUMPTION, and lines marked REPLACE are placeholders for the place's own figures. The
+    national tables it names are copied into DIRECTORY/data.
+    """
+    from carefacility.scenario.template import TemplateOptions, write_template
+
+    missing = []
+    if census_csv is None:
+        missing = [option for option, value in (("--total-population", total_population),
+                                                ("--share-60plus", share_60plus))
+                   if value is None]
+    if missing:
+        _fail_bad_input(f"{' and '.join(missing)}: needed with the national age structure "
+                        "(or give the place's --census-csv)")
+    options = TemplateOptions(
+        name=name, total_population=total_population or 0,
+        share_60plus=share_60plus if share_60plus is not None else 0.0, basis=basis,
+        base_date=base_date.date(), horizon_year=horizon_year, beds=beds,
+        nursing_share=nursing_share,
+        zones=tuple(zone.strip() for zone in zones.split(",")) if zones.strip() else (),
+        census_csv=census_csv, services=services, targets=targets)
+    try:
+        written = write_template(directory, options, force=force)
+    except ValueError as error:
+        _fail_bad_input(str(error))
+    click.echo(f"{written[0]}: written; check it with `carefacility validate {written[0]}`, "
+               "then replace the lines marked REPLACE")
+    for path in written[1:]:
+        click.echo(f"  copied {path}")
 
 
 @main.command()

@@ -69,6 +69,7 @@ from carefacility.targets.backtest import (
     observation_bases,
     observation_problems,
 )
+from carefacility.targets.optimize_spec import CostsSpec, OptimizeSpec, optimize_problems
 from carefacility.targets.spec import TargetSpec, target_problems
 
 __all__ = [
@@ -122,6 +123,13 @@ class ScenarioSpec(Section):
     observed: list[ObservationSpec] = Field(
         default_factory=list, description="Published figures of the place (population, "
         "deaths, beds) that the back-test compares with the projection, each with its source.")
+    optimize: OptimizeSpec | None = Field(
+        None, description="How `carefacility optimize` searches for the smallest sufficient "
+        "plan (confidence, indifference zones, replications, years, build rate, closures, "
+        "robust variants); omitted = the documented defaults.")
+    costs: CostsSpec | None = Field(
+        None, description="Cost of a bed-year, a new bed and a day waited, for plan_costs.csv "
+        "of `carefacility optimize`; omitted = no costs.")
 
 
 @dataclass(frozen=True)
@@ -409,6 +417,12 @@ def _validate_document(doc: YamlDocument, path: Path, base_dir: Path, allow_outs
                                                         services):
                 location = ("targets", *target_path)
                 problems.append(doc.problem(location, format_path(location), message))
+    if spec.optimize is not None and spec.simulation is not None:
+        first = spec.simulation.start_date.year
+        for optimize_path, message in optimize_problems(spec.optimize, first,
+                                                        first + spec.simulation.years - 1):
+            location = ("optimize", *optimize_path)
+            problems.append(doc.problem(location, format_path(location), message))
     if spec.observed and spec.population is not None:
         simulated = None
         if spec.plan is not None and spec.simulation is not None:

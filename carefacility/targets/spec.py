@@ -119,11 +119,13 @@ def target_problems(targets: list[TargetSpec], population_basis: str | Sequence[
                              f"services.{service}s in the scenario"))
         start = target.from_year if target.from_year is not None else first_year
         end = target.to_year if target.to_year is not None else last_year
+        outside = False
         for key, year in (("from_year", target.from_year), ("to_year", target.to_year)):
             if year is not None and not first_year <= year <= last_year:
+                outside = True
                 problems.append(((index, key), f"{year} is outside the simulated years "
                                  f"{first_year}-{last_year}"))
-        if start > end:
+        if start > end and not outside:  # a year outside the run is the one problem
             problems.append(((index, "to_year"), f"to_year {end} is before from_year {start}"))
         if target.basis is not None and target.basis not in bases:
             fix = ("add a `registered_population:` section (the registered basis beside the "
