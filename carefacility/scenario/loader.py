@@ -63,7 +63,13 @@ from carefacility.scenario.overrides import (
     read_overrides,
     relocate_problems,
 )
-from carefacility.services.spec import Communities, ServicesSpec, resolve_services
+from carefacility.services.spec import (
+    Communities,
+    ServiceDemandSpec,
+    ServiceSpecSection,
+    ServicesSpec,
+    resolve_services,
+)
 from carefacility.targets.backtest import (
     ObservationSpec,
     observation_bases,
@@ -338,7 +344,9 @@ def _validate_document(doc: YamlDocument, path: Path, base_dir: Path, allow_outs
         table_problems = check_population_sections(doc.data, doc, base_dir,
                                                    allow_outside=allow_outside)
         return None, _unique(problems + _pydantic_problems(error, doc) + table_problems
-                             + _plan_and_simulation_problems(doc, base_dir, allow_outside))
+                             + _plan_and_simulation_problems(doc, base_dir, allow_outside)
+                             + _services_and_targets_problems(doc, base_dir, allow_outside,
+                                                              refused_services))
     out_of_bounds = number_problems(spec, doc)
     population = None
     extra_populations: dict[str, PopulationInputs] = {}
@@ -390,14 +398,18 @@ def _validate_document(doc: YamlDocument, path: Path, base_dir: Path, allow_outs
                 f"{last_year}; project the population at least that far"))
     communities = None
     if spec.services is not None and spec.population is not None:
-        if plan is None:
+        if spec.plan is None:
             problems.append(doc.problem(("services",), "services", "services are simulated "
                                         "with the plan: add `plan` and `simulation` sections",
                                         key=True))
         elif not refused_services:  # never read a file the scenario may not name
-            communities, service_problems = resolve_services(spec.services, plan.zones, doc,
-                                                             base_dir)
-            problems.extend(service_problems)
+            # the plan's zones even when the plan has problems of its own (reported above)
+            zones = plan.zones if plan is not None else _plan_zone_names(
+                doc.data, demand_population.zones if demand_population is not None else None)
+            if zones is not None:
+                communities, service_problems = resolve_services(spec.services, zones, doc,
+                                                                 base_dir)
+                problems.extend(service_problems)
     if spec.targets:
         if spec.simulation is None:
             problems.append(doc.problem(("targets",), "targets", "targets are judged on a "
@@ -518,13 +530,16 @@ def _plan_and_simulation_problems(doc: YamlDocument, base_dir: Path, allow_outsi
         except ValidationError:
             simulation = raw_simulation
     plan = None
+    problems: list[Problem] = []
+    zones = _population_zones(data, doc, base_dir, allow_outside)
     try:
         plan = PlanSpec.model_validate(data.get("plan")) if data.get("plan") else None
     except ValidationError:
         plan = None
-    problems: list[Problem] = []
+        problems += _zone_problems(data.get("plan"), zones, doc)
     plan_arrays = None
-    zones = _population_zones(data, doc, base_dir, allow_outside)
+    if plan is not None and zones is None:  # the population has problems of its own
+        problems += _zone_problems(data.get("plan"), None, doc)
     if plan is not None and zones is not None:
         start = simulation.start_date if isinstance(simulation, SimulationSpec) else None
         plan_arrays, found = resolve_plan(plan, zones, doc, start_date=start,
@@ -534,6 +549,142 @@ def _plan_and_simulation_problems(doc: YamlDocument, base_dir: Path, allow_outsi
         problems.extend(simulation_problems(simulation, plan, plan_arrays, doc,
                                             need_used=data.get("population") is not None))
     return problems
+
+
+def _zone_problems(raw_plan: Any, zones: tuple[str, ...] | None, doc: YamlDocument
+                   ) -> list[Problem]:
+    """The checks of ``plan.zones`` (names, shares) when other parts of the plan have
+    problems: the zones are checked alone, with a stand-in home that is not reported. When
+    the population's zones cannot be read (it has problems too), only what holds whatever
+    they are is checked: unique names and shares that sum to 1."""
+    raw_zones = raw_plan.get("zones") if isinstance(raw_plan, dict) else None
+    if not isinstance(raw_zones, list) or not raw_zones or not isinstance(raw_zones[0], dict):
+        return []
+    stand_in = {"zones": raw_zones, "starting_state": {"occupancy": 0.0},
+                "care_homes": [{"name": "stand-in", "zone": raw_zones[0].get("name"),
+                                "beds": {}}]}
+    plan = _valid_or_none(PlanSpec, stand_in)
+    if plan is None:
+        return []
+    _, found = resolve_plan(plan, zones or ("all",), doc, start_date=None,
+                            shares_required=True)
+    return [problem for problem in found if problem.field.startswith("plan.zones") and (
+        zones is not None or "unique" in problem.message or "sums to" in problem.message)]
+
+
+def _plan_zone_names(data: dict[str, Any], population_zones: tuple[str, ...] | None
+                     ) -> tuple[str, ...] | None:
+    """The zone names the plan section defines (``plan.zones``), read from the file even when
+    the plan has problems; else the population's zones; None when neither can be read."""
+    plan = data.get("plan")
+    raw = plan.get("zones") if isinstance(plan, dict) else None
+    if isinstance(raw, list):
+        names = [zone.get("name") for zone in raw if isinstance(zone, dict)]
+        if names and all(isinstance(name, str) and name for name in names):
+            return tuple(names)
+        return None
+    return population_zones if population_zones is not None else ("all",)
+
+
+def _services_and_targets_problems(doc: YamlDocument, base_dir: Path, allow_outside: bool,
+                                   refused_services: bool) -> list[Problem]:
+    """The cross-checks of ``services`` and ``targets`` when the file as a whole did not
+    validate: each runs when the sections it needs are valid on their own, so that the first
+    round of ``validate`` shows them beside the structural problems."""
+    data = doc.data
+    problems: list[Problem] = []
+    simulation = _valid_or_none(SimulationSpec, data.get("simulation"))
+    raw_services = data.get("services")
+    services = _valid_or_none(ServicesSpec, raw_services)
+    stand_in, replaced = _services_stand_in(raw_services) if services is None else (None, ())
+    checked = services if services is not None else stand_in
+    if checked is not None and data.get("population") is not None and not refused_services:
+        zones = _plan_zone_names(data, _population_zones(data, doc, base_dir, allow_outside))
+        if zones is not None:
+            problems += [problem for problem in resolve_services(checked, zones, doc,
+                                                                 base_dir)[1]
+                         if not problem.field.startswith(replaced)]
+    raw_targets = data.get("targets")
+    years = _simulated_years(simulation, data.get("simulation"))
+    if years is not None and isinstance(raw_targets, list) and raw_targets:
+        read = [(index, _valid_or_none(TargetSpec, target))
+                for index, target in enumerate(raw_targets)]
+        valid = [(index, target) for index, target in read if target is not None]
+        targets = [target for _, target in valid]
+        if targets:
+            raw_population = data.get("population")
+            basis = raw_population.get("basis") if isinstance(raw_population, dict) else None
+            bases = [basis if basis in ("registered", "resident") else "resident"]
+            if data.get("registered_population") is not None:
+                bases.append("registered")
+            names = set()
+            if services is not None:
+                names = {name for name, section in (("day_centre", services.day_centres),
+                                                    ("meal_point", services.meal_points))
+                         if section is not None}
+            for target_path, message in target_problems(
+                    targets, bases if raw_population is not None else ["resident",
+                                                                       "registered"],
+                    *years, names):
+                # the index among the valid targets back to the index in the file
+                location = ("targets", valid[target_path[0]][0], *target_path[1:])
+                problems.append(doc.problem(location, format_path(location), message))
+    return problems
+
+
+def _services_stand_in(raw: Any) -> tuple[ServicesSpec | None, tuple[str, ...]]:
+    """The services section with its invalid parts other than the sites replaced, so that
+    the sites can be checked against the plan's zones while those parts have problems.
+
+    Returns the stand-in (None when the sites themselves, or the section's shape, are
+    invalid) and the field paths replaced (problems there are the parts' own)."""
+    if not isinstance(raw, dict):
+        return None, ()
+    copy = dict(raw)
+    replaced: list[str] = []
+    for key in ("day_centres", "meal_points"):
+        service = copy.get(key)
+        if not isinstance(service, dict):
+            continue
+        service = dict(service)
+        if _valid_or_none(ServiceDemandSpec, service.get("demand")) is None:
+            service["demand"] = {"eligible_levels": ["independent"], "uptake": 0.0,
+                                 "attendance_probability": 1.0}
+            replaced.append(f"services.{key}.demand")
+        for field_name in ("open_weekdays", "overflow", "max_turned_away_share"):
+            if field_name in service and _valid_or_none(
+                    ServiceSpecSection, {**service, field_name: service[field_name]}
+            ) is None and _valid_or_none(ServiceSpecSection, {
+                    name: value for name, value in service.items() if name != field_name}
+            ) is not None:
+                del service[field_name]
+                replaced.append(f"services.{key}.{field_name}")
+        copy[key] = service
+    return _valid_or_none(ServicesSpec, copy), tuple(replaced)
+
+
+def _simulated_years(simulation: SimulationSpec | None, raw: Any) -> tuple[int, int] | None:
+    """First and last simulated year, from the valid simulation section or, when it has
+    problems elsewhere, from its own ``start_date`` and ``years`` if they can be read."""
+    if simulation is not None:
+        first = simulation.start_date.year
+        return first, first + simulation.years - 1
+    if not isinstance(raw, dict):
+        return None
+    start, years = str(raw.get("start_date", "")), raw.get("years")
+    if len(start) >= 4 and start[:4].isdigit() and isinstance(years, int) and years >= 1:
+        return int(start[:4]), int(start[:4]) + years - 1
+    return None
+
+
+def _valid_or_none(model: type[BaseModel], raw: Any) -> Any:
+    """``raw`` validated as ``model``, or None when it is missing or has problems."""
+    if raw is None:
+        return None
+    try:
+        return model.model_validate(raw)
+    except ValidationError:
+        return None
 
 
 def _population_zones(data: dict[str, Any], doc: YamlDocument, base_dir: Path,
