@@ -1,4 +1,5 @@
-"""The notebooks run in a real Jupyter kernel, without errors, and show their charts as images.
+"""The notebooks run in a real Jupyter kernel, without errors, and show their charts as images;
+each is stored with its outputs, beside a plain-text copy whose cells are the same.
 
 Each notebook is executed with nbclient in the ``python3`` kernel, with ``notebooks/`` as the
 working directory, as a reader would run it; the executed copy goes to a temporary folder and
@@ -8,7 +9,19 @@ A chart that is not displayed shows up as the text ``<Figure size 700x500 with 1
 ``<Axes: ...>``) instead of an image: ``cf.plots`` draws on figures made outside pyplot, so they
 become images only through IPython's inline backend (``%matplotlib inline``).
 
-To store the notebooks with fresh outputs: ``python3 tests/test_notebooks.py --write``.
+Pairs. Every ``notebooks/NAME.ipynb`` has ``notebooks/NAME.py`` beside it in jupytext's percent
+format (``# %%`` starts a code cell, ``# %% [markdown]`` a markdown cell whose lines are
+commented, IPython magics are commented as ``# %matplotlib inline``), so that a change reads as
+a plain diff; the ``.ipynb`` keeps the outputs, so the notebooks read with their charts on a
+code host. jupytext (with the pairing in the notebook's metadata) keeps the two in step in
+Jupyter; the tests read the format themselves and need no jupytext. The stored outputs carry no
+timing or kernel version, and cell ids are numbered, so re-running changes only what the code
+shows (charts may differ in their bytes).
+
+To store the notebooks with fresh outputs: ``python3 tests/test_notebooks.py --write``. It reads
+each ``.py`` (the source to edit), runs it in a kernel and writes both files; with
+``--from-ipynb`` it takes the cells from the ``.ipynb`` instead (after an edit in Jupyter
+without jupytext).
 """
 
 from __future__ import annotations
@@ -27,6 +40,7 @@ nbclient = pytest.importorskip("nbclient", reason="nbclient is not installed (te
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+PAIRED = sorted({*NOTEBOOKS, *(p.with_suffix(".ipynb") for p in NOTEBOOK_DIR.glob("*.py"))})
 KERNEL = "python3"
 CELL_TIMEOUT = 300  # [s] per cell
 CHART_CALL = "cf.plots."
@@ -83,6 +97,110 @@ def _text(value: object) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
 
+# ---- the plain-text pair (jupytext's percent format, read and written here) -------------------
+
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+PAIRING = {"formats": "ipynb,py:percent"}
+PERCENT_HEADER = """\
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+"""
+JUPYTEXT_VERSION = re.compile(r"^#\s+jupytext_version: .*\n", re.M)
+CELL_MARKER = re.compile(r"^# %%(?: \[(markdown|md|raw)\])?\s*$")
+# IPython magics and shell escapes, commented out in the .py as jupytext does
+MAGIC = re.compile(r"^(%|%%|!)[A-Za-z]")
+COMMENTED_MAGIC = re.compile(r"^# ((%|%%|!)[A-Za-z].*)$")
+
+Cells = list[tuple[str, str]]
+
+
+def notebook_cells(notebook: nbformat.NotebookNode) -> Cells:
+    """``(cell_type, source)`` of every cell (sources without trailing blank lines)."""
+    return [(cell.cell_type, _source(cell).rstrip("\n")) for cell in notebook.cells]
+
+
+def percent_text(cells: Cells) -> str:
+    """The cells as a percent-format script (what ``jupytext --to py:percent`` writes)."""
+    parts = []
+    for kind, source in cells:
+        lines = source.split("\n") if source else []
+        if kind == "code":
+            body = [f"# {line}" if MAGIC.match(line) else line for line in lines]
+            parts.append("\n".join(["# %%", *body]))
+        else:
+            marker = "# %% [markdown]" if kind == "markdown" else "# %% [raw]"
+            parts.append("\n".join([marker, *(f"# {line}" if line else "#" for line in lines)]))
+    return PERCENT_HEADER + "\n" + "\n\n".join(parts) + "\n"
+
+
+def percent_cells(text: str) -> Cells:
+    """The cells of a percent-format script (the inverse of :func:`percent_text`)."""
+    cells: Cells = []
+    kind, lines = None, []
+
+    def close() -> None:
+        if kind is None:
+            return
+        while lines and not lines[-1].strip():
+            lines.pop()
+        if kind == "code":
+            body = [COMMENTED_MAGIC.sub(r"\1", line) for line in lines]
+        else:
+            body = [line[2:] if line.startswith("# ") else line.lstrip("#") for line in lines]
+        cells.append((kind, "\n".join(body)))
+
+    for line in text.split("\n"):
+        marker = CELL_MARKER.match(line)
+        if marker:
+            close()
+            kind = {None: "code", "md": "markdown"}.get(marker.group(1), marker.group(1))
+            lines = []
+        elif kind is not None:
+            lines.append(line)
+    close()
+    return cells
+
+
+def new_notebook(cells: Cells) -> nbformat.NotebookNode:
+    """A notebook of ``cells`` with the kernel and the jupytext pairing in its metadata."""
+    make = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell,
+            "raw": nbformat.v4.new_raw_cell}
+    notebook = nbformat.v4.new_notebook(cells=[make[kind](source) for kind, source in cells])
+    notebook.metadata = {"jupytext": dict(PAIRING), "kernelspec": dict(KERNELSPEC)}
+    return notebook
+
+
+def stable(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """``notebook`` made to store without churn: numbered cell ids, no timing or other cell
+    metadata, no Python version; the outputs are kept."""
+    language = {key: value for key, value in
+                notebook.metadata.get("language_info", {}).items() if key != "version"}
+    notebook.metadata = {"jupytext": dict(PAIRING), "kernelspec": dict(KERNELSPEC),
+                         **({"language_info": language} if language else {})}
+    for number, cell in enumerate(notebook.cells, start=1):
+        cell.id = f"cell-{number:02d}"
+        cell.metadata = {}
+    return notebook
+
+
+def image_outputs(notebook: nbformat.NotebookNode) -> int:
+    """How many outputs of ``notebook`` are PNG images."""
+    return sum(bool(output.get("data", {}).get("image/png"))
+               for cell in notebook.cells if cell.cell_type == "code"
+               for output in cell.get("outputs", []))
+
+
 def problems(notebook: nbformat.NotebookNode) -> list[str]:
     """What is wrong with an executed notebook: errors, charts not displayed as images.
 
@@ -133,6 +251,9 @@ def test_notebook_runs_and_shows_its_charts(path: Path, kernel: str, tmp_path: P
     assert not problems(notebook), "\n".join(
         [f"{path.name} (executed copy: {tmp_path / path.name}):", *problems(notebook)])
     assert any(CHART_CALL in _source(cell) for cell in notebook.cells), "no chart is drawn"
+    assert image_outputs(notebook) >= 1
+    assert not [output for cell in notebook.cells for output in cell.get("outputs", [])
+                if output.get("output_type") == "error"]
     assert path.read_bytes() == stored, "running the notebook changed the stored file"
     assert sorted(p.name for p in NOTEBOOK_DIR.iterdir()) == listing, \
         "running the notebook left files in notebooks/"
@@ -141,6 +262,48 @@ def test_notebook_runs_and_shows_its_charts(path: Path, kernel: str, tmp_path: P
 
 def test_there_are_notebooks() -> None:
     assert {"01_population_projection.ipynb", "02_bed_plan.ipynb"} <= {p.name for p in NOTEBOOKS}
+
+
+@pytest.mark.parametrize("path", PAIRED, ids=[p.stem for p in PAIRED])
+def test_each_notebook_has_its_plain_text_pair_with_the_same_cells(path: Path) -> None:
+    script = path.with_suffix(".py")
+    fix = "python3 tests/test_notebooks.py --write (or --write --from-ipynb)"
+    assert path.is_file() and script.is_file(), f"{path.stem}: .ipynb and .py go in pairs ({fix})"
+    notebook = nbformat.read(path, as_version=4)
+    assert notebook.metadata.get("jupytext", {}).get("formats") == PAIRING["formats"]
+    # jupytext adds its version to the header when it syncs the pair; the rest is as written
+    text = JUPYTEXT_VERSION.sub("", script.read_text(encoding="utf-8"))
+    assert text.startswith(PERCENT_HEADER)
+    assert percent_cells(text) == notebook_cells(notebook), f"{path.stem}: the cells differ ({fix})"
+    assert percent_text(percent_cells(text)) == text  # stored as the writer writes it
+
+
+def test_the_percent_format_round_trips() -> None:
+    cells = [("markdown", "# Title\n\nText with `code`.\n#not a heading"),
+             ("code", "%matplotlib inline\n\nimport carefacility as cf\n# a comment\n\n\nx = 1"),
+             ("code", "!ls\n%%time\ny = 2"), ("markdown", ""), ("code", ""), ("raw", "raw text")]
+    text = percent_text(cells)
+    assert "# %matplotlib inline\n" in text and "\n# !ls\n" in text
+    assert percent_cells(text) == cells
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_stored_notebooks_hold_their_outputs(path: Path) -> None:
+    """Read on a code host, a stored notebook shows its results and charts, no errors, and
+    nothing that changes from run to run but the results themselves."""
+    notebook = nbformat.read(path, as_version=4)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(cell.execution_count for cell in code), "stored without running every cell"
+    assert [cell.execution_count for cell in code] == list(range(1, len(code) + 1))
+    assert image_outputs(notebook) >= 1
+    assert not problems(notebook), problems(notebook)
+    streams = [_text(output.get("text", "")) for cell in code for output in cell.outputs
+               if output.get("output_type") == "stream" and output.get("name") == "stderr"]
+    assert streams == [], streams  # no warnings
+    assert "version" not in notebook.metadata.get("language_info", {})
+    assert all(cell.metadata == {} for cell in notebook.cells)
+    assert [cell.get("id") for cell in notebook.cells] == [
+        f"cell-{n:02d}" for n in range(1, len(notebook.cells) + 1)]
 
 
 def _chart_notebook(*, inline: bool) -> nbformat.NotebookNode:
@@ -196,25 +359,34 @@ def test_the_check_reports_errors_and_bare_reprs() -> None:
 
 
 def main(argv: list[str]) -> int:
-    """``--write``: execute the notebooks and store them with their outputs."""
-    if argv != ["--write"]:
-        print(f"usage: python3 {Path(__file__).name} --write", file=sys.stderr)
+    """``--write [--from-ipynb]``: run the notebooks and store both files of each pair."""
+    if argv not in (["--write"], ["--write", "--from-ipynb"]):
+        print(f"usage: python3 {Path(__file__).name} --write [--from-ipynb]", file=sys.stderr)
         return 2
     reason = kernel_available()
     if reason:
         print(reason, file=sys.stderr)
         return 1
+    from_ipynb = "--from-ipynb" in argv
     status = 0
-    for path in NOTEBOOKS:
-        notebook = nbformat.read(path, as_version=4)
+    for path in PAIRED:
+        script = path.with_suffix(".py")
+        if from_ipynb or not script.is_file():
+            cells = notebook_cells(nbformat.read(path, as_version=4))
+        else:
+            cells = percent_cells(script.read_text(encoding="utf-8"))
+        notebook = new_notebook(cells)
         execute(notebook, NOTEBOOK_DIR, record_timing=False)
         found = problems(notebook)
+        if not image_outputs(notebook):
+            found.append("no image output")
         if found:
             print("\n".join([f"{path.name}: not written", *found]), file=sys.stderr)
             status = 1
             continue
-        nbformat.write(notebook, path)
-        print(f"wrote {path.relative_to(ROOT)}")
+        nbformat.write(stable(notebook), path)
+        script.write_text(percent_text(cells), encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT)} and {script.relative_to(ROOT)}")
     return status
 
 

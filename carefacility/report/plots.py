@@ -9,12 +9,8 @@ or Chinese (``lang="zh"``), from :mod:`carefacility.report.labels`.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import io
-import logging
 import re
-import subprocess
 from pathlib import Path
 
 import matplotlib
@@ -24,6 +20,9 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from carefacility.report.fonts import CJK as _CJK
+from carefacility.report.fonts import MissingCJKFontWarning, cjk_font_family
+from carefacility.report.fonts import apply_chart_fonts as _set_fonts
 from carefacility.report.labels import (
     BED_TYPES,
     LABELS,
@@ -31,11 +30,6 @@ from carefacility.report.labels import (
     label,
     status_label,
     threshold_days,
-)
-
-# CJK fonts often ship only a "medium" weight; matplotlib uses it and logs that it had to.
-logging.getLogger("matplotlib.font_manager").addFilter(
-    lambda record: "Failed to find font weight" not in record.getMessage()
 )
 
 __all__ = [
@@ -69,106 +63,8 @@ STATUS_COLOURS = {"met": "#b7dfb9", "at_risk": "#fde3a7", "missed": "#f4b6b1"}
 _BED_COLOURS = {"general": "#3b6ea8", "nursing": "#c0504d", "dementia": "#7d5ba6"}
 
 
-_CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC",
-                 "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei",
-                 "PingFang SC")
-_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
-
-
-@functools.cache
-def cjk_font_family() -> str | None:
-    """Name of an installed font that has Chinese glyphs, or ``None``.
-
-    Looks in matplotlib's font list first, then asks fontconfig (``fc-list :lang=zh``) for font
-    files matplotlib has not indexed yet (e.g. installed after its cache was built).
-    """
-    from matplotlib import font_manager
-
-    def known() -> str | None:
-        names = {font.name for font in font_manager.fontManager.ttflist}
-        return next((name for name in _CJK_FAMILIES if name in names), None)
-
-    found = known()
-    if found:
-        return found
-    try:
-        listing = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True,
-                                 text=True, timeout=20, check=False).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    for line in listing.splitlines():
-        path = line.split(":")[0].strip()
-        if path:
-            with contextlib.suppress(Exception):
-                font_manager.fontManager.addfont(path)
-    return known()
-
-
-class MissingCJKFontWarning(UserWarning):
-    """Chinese text was dropped from an English chart because no CJK font is installed."""
-
-
-def _without_cjk(text: str) -> str:
-    """``text`` with its Chinese characters removed (and brackets left empty by that)."""
-    stripped = _CJK.sub("", text)
-    stripped = re.sub(r"\(\s*\)|（\s*）", "", stripped)
-    stripped = re.sub(r"\s+([:,.;])", r"\1", stripped)
-    return re.sub(r"\s{2,}", " ", stripped).strip()
-
-
-def _stripped_formatter(base: matplotlib.ticker.Formatter) -> matplotlib.ticker.FuncFormatter:
-    """A tick formatter giving ``base``'s labels without their Chinese characters."""
-    return matplotlib.ticker.FuncFormatter(
-        lambda value, position: _without_cjk(str(base(value, position))))
-
-
-def _set_fonts(ax: Axes, lang: Lang) -> Axes:
-    """Give every text of the figure a CJK fallback font when any of it is Chinese.
-
-    With ``lang="en"`` and no CJK font installed, Chinese characters (e.g. in a scenario's
-    name) are removed from the chart with a :class:`MissingCJKFontWarning`, so an English chart
-    can always be drawn; empty boxes are never drawn.
-
-    Raises
-    ------
-    RuntimeError
-        With ``lang="zh"`` when no CJK font is installed.
-    """
-    import warnings
-
-    from matplotlib.text import Text
-    figure = ax.get_figure()
-    texts = [t for t in figure.findobj(Text) if isinstance(t, Text)]
-    # tick labels given as strings are drawn from their axis' formatter, not from the Text
-    # objects that exist now: both must be looked at (and stripped)
-    axes = [axis for each in figure.axes for axis in (each.xaxis, each.yaxis)]
-    tick_labels = {id(axis): axis.get_major_formatter().format_ticks(axis.get_majorticklocs())
-                   for axis in axes}
-    chinese = any(_CJK.search(t.get_text()) for t in texts) or any(
-        _CJK.search(str(text)) for labels in tick_labels.values() for text in labels)
-    if lang != "zh" and not chinese:
-        return ax
-    family = cjk_font_family()
-    if family is None and lang != "zh":
-        warnings.warn("no Chinese (CJK) font is installed: Chinese characters are left out of "
-                      "the English charts (install fonts-noto-cjk or fonts-wqy-zenhei to keep "
-                      "them)", MissingCJKFontWarning, stacklevel=3)
-        for text in texts:
-            if _CJK.search(text.get_text()):
-                text.set_text(_without_cjk(text.get_text()))
-        for axis in axes:
-            if any(_CJK.search(str(text)) for text in tick_labels[id(axis)]):
-                axis.set_major_formatter(_stripped_formatter(axis.get_major_formatter()))
-        return ax
-    if family is None:
-        raise RuntimeError(
-            "no Chinese (CJK) font is installed, so Chinese labels would show as empty boxes; "
-            "install one (Debian/Ubuntu: `apt-get install fonts-noto-cjk` or "
-            "`fonts-wqy-zenhei`; Windows and macOS have one already) and rerun"
-        )
-    for text in texts:
-        text.set_fontfamily(["DejaVu Sans", family])
-    return ax
+# the fonts (a Chinese font ships with the package) are chosen in carefacility.report.fonts;
+# every chart function ends with _set_fonts(ax, lang)
 
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (7.0, 5.0)) -> Axes:

@@ -20,27 +20,15 @@ def projection(request):
     return project_population(load_scenario(root / "scenarios" / "xicheng.yaml").population)
 
 
-needs_cjk = pytest.mark.skipif(plots.cjk_font_family() is None,
-                               reason="no CJK font installed (apt-get install fonts-wqy-zenhei)")
-
-
-def _allow_missing_cjk_font() -> None:
-    """Without a CJK font, English charts drop Chinese characters with a
-    MissingCJKFontWarning (tested below); every other warning is still an error."""
-    if plots.cjk_font_family() is None:
-        warnings.filterwarnings("ignore", category=plots.MissingCJKFontWarning)
-
-
-@pytest.mark.parametrize("lang", ["en", pytest.param("zh", marks=needs_cjk)])
+@pytest.mark.parametrize("lang", ["en", "zh"])
 def test_charts_draw_without_warnings(projection, lang: str, tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        _allow_missing_cjk_font()
         ax = plots.population_pyramid(projection.population, (2020, 2035), lang=lang,
                                       title="西城区 Xicheng")
         assert isinstance(ax, Axes)
-        # without a CJK font an English chart drops the Chinese characters (tested below)
-        assert ax.get_title() == ("西城区 Xicheng" if plots.cjk_font_family() else "Xicheng")
+        # the Chinese font ships with the package: Chinese text is kept in English charts too
+        assert ax.get_title() == "西城区 Xicheng"
         paths = plots.save_figure(ax, tmp_path / "pyramid")
         ax = plots.elderly_trend(projection.elderly, lang=lang)
         assert isinstance(ax, Axes)
@@ -55,17 +43,6 @@ def test_draws_on_a_given_axes(projection) -> None:
     ax = Figure().add_subplot()
     assert plots.elderly_trend(projection.elderly, ax=ax) is ax
     assert len(ax.get_lines()) == 2
-
-
-def test_missing_cjk_font_is_a_clear_error(projection, monkeypatch) -> None:
-    plots.cjk_font_family.cache_clear()
-    monkeypatch.setattr(plots, "_CJK_FAMILIES", ("No Such Font",))
-    monkeypatch.setattr(plots.subprocess, "run", lambda *a, **k: (_ for _ in ()).throw(OSError))
-    try:
-        with pytest.raises(RuntimeError, match="fonts-noto-cjk"):
-            plots.elderly_trend(projection.elderly, lang="zh")
-    finally:
-        plots.cjk_font_family.cache_clear()
 
 
 # --- charts of a run: hand-made tables in the shapes the simulation, targets and community-
@@ -167,12 +144,11 @@ RUN_CHARTS = {
 }
 
 
-@pytest.mark.parametrize("lang", ["en", pytest.param("zh", marks=needs_cjk)])
+@pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("chart", sorted(RUN_CHARTS))
 def test_run_charts_return_axes_without_warnings(chart: str, lang: str, tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        _allow_missing_cjk_font()
         ax = RUN_CHARTS[chart](lang)
         assert isinstance(ax, Axes)
         assert ax.get_title()
@@ -220,7 +196,7 @@ def test_admitted_within_reads_the_threshold_from_the_unit() -> None:
     assert "30 days" in ax.get_ylabel()
 
 
-@pytest.mark.parametrize("lang", ["en", pytest.param("zh", marks=needs_cjk)])
+@pytest.mark.parametrize("lang", ["en", "zh"])
 def test_scorecard_chart_names_each_status_in_words(lang: str) -> None:
     ax = plots.scorecard_chart(make_scorecard(), lang=lang)
     texts = [text.get_text() for text in ax.texts]
@@ -229,8 +205,8 @@ def test_scorecard_chart_names_each_status_in_words(lang: str) -> None:
         assert any(text.startswith(plots.status_label(status, lang)) for text in texts)
     assert any("[70.0 %, 86.0 %]" in text for text in texts)  # CI where there is one
     label = [t.get_text() for t in ax.get_yticklabels()][1]
-    # without a CJK font an English chart drops the Chinese characters: no empty boxes
-    assert label == ("护理型床位占比 ≥ 55 %" if plots.cjk_font_family() else "≥ 55 %")
+    # the shipped Chinese font draws the Chinese target label in the English chart too
+    assert label == "护理型床位占比 ≥ 55 %"
 
 
 def test_service_utilisation_writes_every_value() -> None:
@@ -265,16 +241,3 @@ def test_scorecard_labels_wrap_between_words() -> None:
     ax = plots.scorecard_chart(frame)
     label = ax.get_yticklabels()[0].get_text()
     assert "\n" in label and "pla\nn" not in label and "plan 2016" in label.replace("\n", " ")
-
-
-def test_english_chart_without_cjk_font_drops_chinese(projection, monkeypatch) -> None:
-    """A Chinese scenario name must not stop an English chart on a machine without CJK fonts."""
-    plots.cjk_font_family.cache_clear()
-    monkeypatch.setattr(plots, "_CJK_FAMILIES", ("No Such Font",))
-    monkeypatch.setattr(plots.subprocess, "run", lambda *a, **k: (_ for _ in ()).throw(OSError))
-    try:
-        with pytest.warns(plots.MissingCJKFontWarning):
-            ax = plots.elderly_trend(projection.elderly, title="Xicheng (西城区): Elderly")
-        assert ax.get_title() == "Xicheng: Elderly"
-    finally:
-        plots.cjk_font_family.cache_clear()

@@ -85,8 +85,6 @@ def test_summary_gives_the_mean_absolute_error_by_use() -> None:
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_chart_returns_axes_with_both_panels(lang: str) -> None:
-    if lang == "zh" and plots.cjk_font_family() is None:
-        pytest.skip("no CJK font installed")
     ax = plots.backtest_chart(_backtest(), lang=lang)
     assert isinstance(ax, Axes)
     figure = ax.get_figure()

@@ -21,7 +21,6 @@ import pandas as pd
 import pytest
 
 from carefacility.population.projection import project_population
-from carefacility.report import plots
 from carefacility.report.writer import write_report
 from carefacility.runner.simulation import run
 from carefacility.scenario.loader import load_scenario
@@ -102,8 +101,7 @@ def small_run(request):
     return scenario, projection, result, scorecard
 
 
-@pytest.fixture(scope="module", params=["en", pytest.param("zh", marks=pytest.mark.skipif(
-    plots.cjk_font_family() is None, reason="no CJK font installed"))])
+@pytest.fixture(scope="module", params=["en", "zh"])
 def built(request, small_run, tmp_path_factory):
     """A report folder written in ``lang``; returns (folder, scorecard, lang)."""
     scenario, projection, result, scorecard = small_run
