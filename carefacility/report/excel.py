@@ -1,13 +1,16 @@
-"""The run's tables as one Excel workbook (``results.xlsx``), one sheet per table.
+"""The run's tables as one Excel workbook (``results.xlsx``) for the bureau.
 
-The first sheet is always ``scorecard`` (empty, with its columns, when the run has no targets),
-then the KPIs, the cross-check, care need and demand, the population tables, and any other table
-in the order given, and last an ``about`` sheet naming each sheet's CSV file. Every sheet holds
-exactly the values of the CSV file of the same name written beside it (dates as ISO text, as in
-the CSV), so the workbook and the CSVs never disagree; a table too long for a workbook keeps only
-its header row, and ``about`` says so. A table left out on request (the KPIs of every
-replication, unless asked for: :func:`carefacility.report.writer.write_report_files`) has no
-sheet, and ``about`` says it is in its CSV file only.
+The first sheets are wide grids a planner reads year by year
+(:mod:`carefacility.report.workbook_grid`): the ``scorecard`` (targets × years, the simulated
+mean coloured met / at risk / missed, then the 95 % confidence intervals), ``kpis_by_year``,
+``population_by_year``, ``care_need_by_year`` and ``bed_demand_by_year``, with number formats
+(percentages, thousands separators, one decimal for days), frozen panes, units in words, and
+Chinese sheet names and headers under ``lang="zh"``. The long tables are in the CSV files
+beside the workbook; on request (``long_sheets``) each follows as a sheet holding exactly the
+values of its CSV file (dates as ISO text, as in the CSV), and the KPIs of every replication
+only when asked for (:func:`carefacility.report.writer.write_report_files`). A table too long
+for a workbook keeps only its header row. The last sheet, ``about``, says what each sheet is and
+where each table is.
 
 Cells are data, never formulas: the workbook holds no formula at all, and a text cell starting
 with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (which Excel could run as a formula)
@@ -51,15 +54,37 @@ _INVALID = re.compile(r"[\[\]:*?/\\]")
 
 _ABOUT = {
     "en": {"sheet": "sheet", "csv": "CSV file", "rows": "rows", "note": "note",
+           "about_sheet": "about",
            "too_many": "too many rows for this workbook (only the header is here): use the "
                        "CSV file",
-           "csv_only": "not in this workbook: the table is in its CSV file only",
-           "no_targets": "no targets in this run"},
+           "csv_only": "not in this workbook: the table is in its CSV file only "
+                       "(--per-replication-sheet adds it)",
+           "long_only": "in its CSV file (long format; --long-sheets adds it here)",
+           "no_targets": "no targets in this run",
+           "scorecard": "targets × years: simulated mean coloured by status (met, at risk, "
+                        "missed at 95 %), then the 95 % confidence intervals",
+           "kpis_by_year": "every KPI by year: mean and 95 % confidence interval over "
+                           "replications",
+           "population_by_year": "the projected population by year",
+           "care_need_by_year": "elders by care level and year",
+           "bed_demand_by_year": "applicants for a bed by care level and year"},
     "zh": {"sheet": "工作表", "csv": "CSV文件", "rows": "行数", "note": "说明",
+           "about_sheet": "说明",
            "too_many": "行数过多，此处仅有表头，请使用CSV文件",
-           "csv_only": "此表未收入本工作簿，仅见于CSV文件",
-           "no_targets": "本次运行没有规划目标"},
+           "csv_only": "此表未收入本工作簿，仅见于CSV文件（--per-replication-sheet 可收入）",
+           "long_only": "见CSV文件（长格式；--long-sheets 可收入本工作簿）",
+           "no_targets": "本次运行没有规划目标",
+           "scorecard": "目标×年份：模拟均值，颜色表示95%置信水平下的评估结果（达标、有风险、"
+                        "未达标），其下为95%置信区间",
+           "kpis_by_year": "各年度指标：各次模拟的均值与95%置信区间",
+           "population_by_year": "各年预测人口",
+           "care_need_by_year": "各年各照护等级老年人数",
+           "bed_demand_by_year": "各年各照护等级的床位申请人数"},
 }
+
+EXTRA_SHEETS = ("kpis_by_replication",)
+"""Long tables put in the workbook without ``long_sheets`` when not ``csv_only`` (the
+per-replication KPIs, on request)."""
 
 
 def sheet_names(tables: list[str]) -> dict[str, str]:
@@ -98,12 +123,17 @@ def _as_in_csv(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_workbook(tables: dict[str, pd.DataFrame], path: Path, *, lang: str = "en",
                    max_rows: int = WORKBOOK_MAX_ROWS,
-                   csv_only: Collection[str] = ()) -> list[str]:
-    """Write ``tables`` to the workbook ``path``, one sheet each, ``scorecard`` first.
+                   csv_only: Collection[str] = (), long_sheets: bool = False) -> list[str]:
+    """Write the bureau's grids of ``tables`` to the workbook ``path`` (and, on request, the
+    long tables), then the ``about`` sheet.
 
-    The workbook is written in openpyxl's write-only mode, row by row: about 40 % faster than
-    :meth:`pandas.DataFrame.to_excel` for a district's tables, the same cells
-    (``benchmarks/bench_report.py``).
+    The first sheets are the grids of :mod:`carefacility.report.workbook_grid`: the
+    ``scorecard`` (targets × years, coloured by status), ``kpis_by_year``,
+    ``population_by_year``, ``care_need_by_year`` and ``bed_demand_by_year``, with number
+    formats, frozen panes, and names and headers in ``lang``. With ``long_sheets`` every table
+    follows as its own sheet holding exactly its CSV file's values (the long scorecard as
+    ``scorecard_table``); a table not asked for is in its CSV file only, and ``about`` says
+    so. The workbook is written in openpyxl's write-only mode, row by row.
 
     Parameters
     ----------
@@ -113,13 +143,18 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path, *, lang: str = "
     path : pathlib.Path
         The ``.xlsx`` file to write.
     lang : {"en", "zh"}
-        Language of the ``about`` sheet (sheet names stay as the CSV names).
+        Language of the grids' sheet names and headers, and of the ``about`` sheet (the long
+        tables' sheets keep their CSV names).
     max_rows : int
         Longer tables get only their header row and a note in ``about`` (at most
         :data:`EXCEL_MAX_ROWS` − 1 fit in a sheet at all).
     csv_only : collection of str
-        Tables left out of the workbook (e.g. ``kpis_by_replication``): no sheet, and a row in
-        ``about`` saying the table is in its CSV file only.
+        Tables left out of the workbook even with ``long_sheets`` (``kpis_by_replication``
+        unless asked for).
+    long_sheets : bool
+        Add every long table (except ``csv_only``) as a sheet. Without it the long tables are
+        in their CSV files only, except ``kpis_by_replication`` when it is not ``csv_only``
+        (the per-replication sheet on request).
 
     Returns
     -------
@@ -128,20 +163,34 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path, *, lang: str = "
     """
     from openpyxl import Workbook
 
-    text = _ABOUT.get(lang, _ABOUT["en"])
+    from carefacility.report.workbook_grid import SHEET_NAMES, bureau_grids
+
+    language = "zh" if lang == "zh" else "en"
+    text = _ABOUT[language]
     tables = dict(tables)
     notes: dict[str, str] = {}
     if "scorecard" not in tables:
         tables["scorecard"] = pd.DataFrame(columns=SCORECARD_COLUMNS)
         notes["scorecard"] = text["no_targets"]
     tables = _ordered(tables)
-    names = sheet_names([*(table for table in tables if table not in csv_only), "about"])
+    grids = bureau_grids(tables, language)  # type: ignore[arg-type]
+    in_book = [table for table in tables if table not in csv_only
+               and (long_sheets or table in EXTRA_SHEETS)]
+    renamed = {table: (f"{table}_table" if table in SHEET_NAMES else table)
+               for table in in_book}
+    names = sheet_names([*(SHEET_NAMES[grid.key][language] for grid in grids),
+                         *(renamed[table] for table in in_book), text["about_sheet"]])
     workbook = Workbook(write_only=True)
     about_rows = []
+    for grid in grids:
+        name = SHEET_NAMES[grid.key][language]
+        _write_grid(workbook, names[name], grid)
+        about_rows.append({text["sheet"]: names[name], text["csv"]: "",
+                           text["rows"]: len(grid.rows), text["note"]: text[grid.key]})
     for table, frame in tables.items():
-        sheet = names.get(table, "")
-        if table in csv_only:
-            notes[table] = text["csv_only"]
+        sheet = names.get(renamed.get(table, ""), "")
+        if table not in in_book:
+            notes[table] = text["csv_only"] if table in csv_only else text["long_only"]
         else:
             if len(frame) > min(max_rows, EXCEL_MAX_ROWS - 1):
                 notes[table] = text["too_many"]
@@ -150,9 +199,47 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path, *, lang: str = "
         about_rows.append({text["sheet"]: sheet, text["csv"]: f"{table}.csv",
                            text["rows"]: len(tables[table]),
                            text["note"]: notes.get(table, "")})
-    _write_sheet(workbook, names["about"], pd.DataFrame(about_rows))
+    _write_sheet(workbook, names[text["about_sheet"]], pd.DataFrame(about_rows))
     workbook.save(path)
     return list(names.values())
+
+
+def _write_grid(workbook: Any, name: str, grid: Any) -> None:
+    """Append the sheet ``name`` holding a :class:`~carefacility.report.workbook_grid.Grid`:
+    its cells with their number formats, fills and bold headers, panes frozen, columns
+    sized; formula-like text is stored as text (:func:`_text_cell`)."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    sheet = workbook.create_sheet(name)
+    sheet.freeze_panes = grid.freeze
+    for index, width in enumerate(grid.widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    fills: dict[str, Any] = {}
+    bold = Font(bold=True)
+    for row in grid.rows:
+        cells = []
+        for spec in row:
+            if spec is None:
+                cells.append(None)
+                continue
+            value = _cell_value(spec.value)
+            if isinstance(value, str) and _FORMULA_LIKE.match(value):
+                cell = _text_cell(sheet, value)
+            else:
+                cell = WriteOnlyCell(sheet, value=value)
+            if spec.number_format:
+                cell.number_format = spec.number_format
+            if spec.fill:
+                if spec.fill not in fills:
+                    fills[spec.fill] = PatternFill("solid", start_color=spec.fill,
+                                                   end_color=spec.fill)
+                cell.fill = fills[spec.fill]
+            if spec.bold:
+                cell.font = bold
+            cells.append(cell)
+        sheet.append(cells)
 
 
 _FORMULA_LIKE = re.compile(r"^[=+\-@\t\r]")

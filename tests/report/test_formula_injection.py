@@ -54,7 +54,7 @@ def _result() -> RunResult:
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("injection") / "run"
-    write_report(_result(), out)
+    write_report(_result(), out, long_sheets=True)
     return out
 
 
@@ -103,7 +103,11 @@ def test_workbook_has_no_formula_and_keeps_the_text(folder: Path) -> None:
                         sheet.title, cell.coordinate)
                     text_like.append(cell.value)
     assert set(labels_read) - {"\nCR"} <= set(text_like)
-    scorecard = workbook["scorecard"]
+    grid = workbook["scorecard"]  # targets × years: the labels in column A below the header
+    assert [grid.cell(row=row, column=1).value for row in range(3, 3 + len(LABELS))] == \
+        labels_read
+    assert {grid.cell(row=row, column=3).value for row in range(3, 3 + len(LABELS))} == {-2.5}
+    scorecard = workbook["scorecard_table"]
     header = [cell.value for cell in scorecard[1]]
     labels = [row[header.index("label")].value for row in scorecard.iter_rows(min_row=2)]
     assert labels == labels_read  # the text itself, without the CSV's quote
@@ -127,8 +131,9 @@ def test_rebuilt_report_reads_the_original_text(folder: Path, tmp_path: Path) ->
     csv_before = {p.name: p.read_bytes() for p in copy.glob("*.csv")}
     rebuild_report(copy)
     assert {p.name: p.read_bytes() for p in copy.glob("*.csv")} == csv_before
-    sheet = pd.read_excel(copy / "results.xlsx", sheet_name="scorecard")
-    assert list(sheet["label"])[:5] == LABELS[:5]  # not "'=HYPERLINK..." after a round trip
+    grid = openpyxl.load_workbook(copy / "results.xlsx")["scorecard"]
+    # not "'=HYPERLINK..." after a round trip
+    assert [grid.cell(row=row, column=1).value for row in range(3, 8)] == LABELS[:5]
     html = (copy / "report.html").read_text(encoding="utf-8")
     assert "=HYPERLINK(&#34;http://x&#34;&amp;A2,&#34;Click&#34;)" in html
     assert "&#39;=HYPERLINK" not in html
@@ -141,7 +146,7 @@ def test_column_names_are_neutralised_too(tmp_path: Path) -> None:
     frame = pd.DataFrame({"=bad": ["x"], "n": [-1]})
     write_csv(frame, tmp_path / "t.csv")
     assert (tmp_path / "t.csv").read_text(encoding="utf-8-sig").splitlines()[0] == "'=bad,n"
-    write_workbook({"kpis": frame}, tmp_path / "t.xlsx")
+    write_workbook({"kpis": frame}, tmp_path / "t.xlsx", long_sheets=True)
     cell = openpyxl.load_workbook(tmp_path / "t.xlsx")["kpis"]["A1"]
     assert cell.value == "=bad" and cell.data_type == "s" and cell.quotePrefix
 

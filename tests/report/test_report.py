@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from carefacility.cli import main
 from carefacility.population.projection import project_population
 from carefacility.report import excel as report_excel
-from carefacility.report import plots
+from carefacility.report import fonts, plots
 from carefacility.report import writer as report
 from carefacility.report.excel import sheet_names
 from carefacility.report.html import format_number, kpi_groups, render_html
@@ -29,9 +29,6 @@ from carefacility.report.writer import (
 )
 from carefacility.runner.simulation import run
 from carefacility.scenario.loader import load_scenario
-
-needs_cjk = pytest.mark.skipif(plots.cjk_font_family() is None,
-                               reason="no CJK font installed (apt-get install fonts-wqy-zenhei)")
 
 XICHENG_FILE = Path(__file__).resolve().parents[2] / "scenarios" / "xicheng.yaml"
 
@@ -166,29 +163,47 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False, na_values=[""])
 
 
-def test_workbook_matches_the_csv_files(written: Path) -> None:
-    sheets = pd.read_excel(written / "results.xlsx", sheet_name=None, keep_default_na=False,
-                           na_values=[""])
-    names = list(sheets)
-    # the 23,700 rows of every replication's KPIs are in their CSV file only (by default)
-    assert names[:7] == ["scorecard", "kpis", "analytic_cross_check", "care_need", "bed_demand",
-                         "elderly_summary", "population"]
-    assert names[-1] == "about"
-    assert all(len(name) <= 31 for name in names)
-    compared = 0
-    for name, frame in sheets.items():
-        csv = written / f"{name}.csv"
-        if name == "about":
-            continue
-        assert csv.is_file(), name
-        pd.testing.assert_frame_equal(frame, _read_csv(csv), check_dtype=False, obj=name)
-        compared += 1
-    assert compared == len(list(written.glob("*.csv"))) - 1
-    about = sheets["about"].set_index("CSV file")
+GRIDS = ["scorecard", "kpis_by_year", "population_by_year", "care_need_by_year",
+         "bed_demand_by_year"]
+
+
+def test_workbook_opens_with_the_bureau_grids(written: Path) -> None:
+    sheets = pd.ExcelFile(written / "results.xlsx").sheet_names
+    assert sheets == [*GRIDS, "about"]
+    about = pd.read_excel(written / "results.xlsx", sheet_name="about").set_index("CSV file")
+    kpis = about.loc["kpis.csv"]
+    assert pd.isna(kpis["sheet"]) and "--long-sheets adds it" in kpis["note"]
     replications = about.loc["kpis_by_replication.csv"]
     assert pd.isna(replications["sheet"])
     assert replications["rows"] == len(_read_csv(written / "kpis_by_replication.csv"))
-    assert replications["note"] == "not in this workbook: the table is in its CSV file only"
+    assert replications["note"].startswith("not in this workbook: the table is in its CSV "
+                                           "file only")
+
+
+def test_long_sheets_match_the_csv_files(written: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "copy"
+    folder.mkdir()
+    for path in written.iterdir():
+        (folder / path.name).write_bytes(path.read_bytes())
+    rebuild_report(folder, long_sheets=True)
+    sheets = pd.read_excel(folder / "results.xlsx", sheet_name=None, keep_default_na=False,
+                           na_values=[""])
+    names = list(sheets)
+    # the 23,700 rows of every replication's KPIs are in their CSV file only (by default)
+    assert names[:len(GRIDS) + 7] == [*GRIDS, "scorecard_table", "kpis", "analytic_cross_check",
+                                      "care_need", "bed_demand", "elderly_summary",
+                                      "population"]
+    assert names[-1] == "about" and "kpis_by_replication" not in names
+    assert all(len(name) <= 31 for name in names)
+    compared = 0
+    for name, frame in sheets.items():
+        if name == "about" or name in GRIDS:
+            continue
+        csv = folder / f"{name.removesuffix('_table')}.csv"
+        assert csv.is_file(), name
+        pd.testing.assert_frame_equal(frame, _read_csv(csv), check_dtype=False, obj=name)
+        compared += 1
+    assert compared == len(list(folder.glob("*.csv"))) - 1
 
 
 def test_workbook_about_says_in_chinese_that_a_table_is_in_its_csv_file_only(
@@ -199,10 +214,12 @@ def test_workbook_about_says_in_chinese_that_a_table_is_in_its_csv_file_only(
     sheets = report_excel.write_workbook(
         {"kpis": kpis, "kpis_by_replication": per_replication}, tmp_path / "r.xlsx", lang="zh",
         csv_only=("kpis_by_replication",))
-    assert sheets == ["scorecard", "kpis", "about"]
-    about = pd.read_excel(tmp_path / "r.xlsx", sheet_name="about").set_index("CSV文件")
+    assert sheets == ["目标评估", "年度指标", "说明"]
+    about = pd.read_excel(tmp_path / "r.xlsx", sheet_name="说明").set_index("CSV文件")
     assert about.loc["kpis_by_replication.csv", "行数"] == 2
-    assert about.loc["kpis_by_replication.csv", "说明"] == "此表未收入本工作簿，仅见于CSV文件"
+    assert about.loc["kpis_by_replication.csv", "说明"].startswith(
+        "此表未收入本工作簿，仅见于CSV文件")
+    assert about.loc["kpis.csv", "说明"].startswith("见CSV文件（长格式")
 
 
 def test_sheet_names_are_short_valid_and_unique() -> None:
@@ -214,7 +231,8 @@ def test_sheet_names_are_short_valid_and_unique() -> None:
 
 def test_too_long_table_keeps_its_header_and_a_note(tmp_path: Path) -> None:
     kpis = pd.DataFrame({"year": [2021, 2022, 2023], "metric": "beds", "mean": 1.0})
-    report_excel.write_workbook({"kpis": kpis}, tmp_path / "r.xlsx", max_rows=2)
+    report_excel.write_workbook({"kpis": kpis}, tmp_path / "r.xlsx", max_rows=2,
+                                long_sheets=True)
     sheets = pd.read_excel(tmp_path / "r.xlsx", sheet_name=None)
     assert list(sheets["kpis"].columns) == ["year", "metric", "mean"] and sheets["kpis"].empty
     about = sheets["about"].set_index("sheet")
@@ -224,10 +242,12 @@ def test_too_long_table_keeps_its_header_and_a_note(tmp_path: Path) -> None:
 def test_workbook_without_scorecard_starts_with_an_empty_one(tmp_path: Path) -> None:
     kpis = pd.DataFrame({"year": [2021], "metric": ["beds"], "mean": [1.0], "ci_low": [1.0],
                          "ci_high": [1.0], "unit": ["beds"], "replications": [1]})
-    sheets = report_excel.write_workbook({"kpis": kpis}, tmp_path / "r.xlsx")
-    assert sheets == ["scorecard", "kpis", "about"]
-    scorecard = pd.read_excel(tmp_path / "r.xlsx", sheet_name="scorecard")
+    sheets = report_excel.write_workbook({"kpis": kpis}, tmp_path / "r.xlsx", long_sheets=True)
+    assert sheets == ["scorecard", "kpis_by_year", "scorecard_table", "kpis", "about"]
+    scorecard = pd.read_excel(tmp_path / "r.xlsx", sheet_name="scorecard_table")
     assert list(scorecard.columns) == report_excel.SCORECARD_COLUMNS and scorecard.empty
+    about = pd.read_excel(tmp_path / "r.xlsx", sheet_name="about").set_index("CSV file")
+    assert about.loc["scorecard.csv", "note"] == "no targets in this run"
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
@@ -250,7 +270,6 @@ def test_rebuild_from_stored_files(written: Path, tmp_path: Path) -> None:
     assert first_assumption_ref() in after_html  # assumptions kept in scenario_summary.json
 
 
-@needs_cjk
 def test_cli_report_rebuilds_in_chinese(written: Path, tmp_path: Path) -> None:
     folder = tmp_path / "copy"
     folder.mkdir()
@@ -261,8 +280,11 @@ def test_cli_report_rebuilds_in_chinese(written: Path, tmp_path: Path) -> None:
     assert "report.html" in outcome.output
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert '<html lang="zh-CN">' in html and "规划目标评估" in html
-    about = pd.read_excel(folder / "results.xlsx", sheet_name="about")
-    assert "工作表" in about.columns
+    book = pd.ExcelFile(folder / "results.xlsx")
+    assert book.sheet_names == ["目标评估", "年度指标", "人口", "照护需求", "床位需求", "说明"]
+    assert "工作表" in pd.read_excel(book, sheet_name="说明").columns
+    header = pd.read_excel(book, sheet_name="年度指标").columns.tolist()
+    assert header[:3] == ["指标", "单位", "统计量"]
 
 
 def test_cli_report_of_a_folder_without_kpis_is_bad_input(tmp_path: Path) -> None:
@@ -422,10 +444,69 @@ def test_warnings_and_errors_of_chart_workers_reach_the_caller(xicheng, tmp_path
     if not report._can_fork():
         pytest.skip("charts are drawn on forked processes only (Linux, no other threads)")
     _, projection, result = xicheng
-    monkeypatch.setattr(plots, "cjk_font_family", lambda: None)  # the workers inherit it
-    with pytest.warns(plots.MissingCJKFontWarning):
-        write_report(result, tmp_path / "en", projection=projection, title="西城区",
+    # the workers inherit the environment and the patches: no system font, and a title with
+    # a character (U+9F98) that the shipped font lacks warns in a worker
+    monkeypatch.setenv(fonts.IGNORE_SYSTEM_FONTS_ENV, "1")
+    fonts.system_cjk_family.cache_clear()
+    with pytest.warns(plots.MissingCJKFontWarning, match="\u9f98"):
+        write_report(result, tmp_path / "en", projection=projection, title="西城区\u9f98",
                      workers=2)
-    with pytest.raises(RuntimeError, match="no Chinese"):
+    fonts.system_cjk_family.cache_clear()
+
+    def broken_install() -> str:
+        raise RuntimeError("carefacility's Chinese chart font is missing")
+
+    monkeypatch.setattr(fonts, "cjk_font_family", broken_install)
+    with pytest.raises(RuntimeError, match="Chinese chart font is missing"):
         write_report(result, tmp_path / "zh", projection=projection, lang="zh", workers=2)
     assert not (tmp_path / "zh").exists()
+
+
+# --------------------------------------------------------------------------------------------
+# Chinese throughout: no English label in the zh report outside the scenario's own text
+# --------------------------------------------------------------------------------------------
+
+ALLOWED_ENGLISH = re.compile(
+    r"carefacility( run| report)?|--until-decided|--set|--long-sheets|results\.xlsx|"
+    r"[a-z_]+\.csv|CSV|M\(t\)/M/∞|M/M/[c∞]|Erlang|Dask|PNG|SVG|\bT\b")
+
+
+def _strings(value: object) -> list[str]:
+    """Every text inside a JSON value."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
+def test_the_chinese_report_has_no_english_label(written: Path, tmp_path: Path) -> None:
+    import html
+
+    folder = tmp_path / "copy"
+    folder.mkdir()
+    for path in written.iterdir():
+        (folder / path.name).write_bytes(path.read_bytes())
+    rebuild_report(folder, lang="zh")
+    document = (folder / "report.html").read_text(encoding="utf-8")
+    document = re.sub(r"<style.*?</style>|data:image/[^\"]+", "", document, flags=re.S)
+    text = html.unescape(re.sub(r"<[^>]+>", "\n", document))
+    # the scenario's own text: its name, description, assumptions, target labels and ids,
+    # sources, file names and the run's settings
+    own = _strings(json.loads((folder / "scenario_summary.json").read_text(encoding="utf-8")))
+    metadata = json.loads((folder / "run_metadata.json").read_text(encoding="utf-8"))
+    own += [str(metadata.get("scenario", "")), str(metadata.get("scenario_file", "")),
+            *map(str, metadata.get("overrides", []))]
+    scorecard = _read_csv(folder / "scorecard.csv")
+    own += [*scorecard["label"].dropna(), *scorecard["target"]]
+    own += list(_read_csv(folder / "backtest.csv")["source"].dropna())
+    own += [part for line in own if ".yaml:" in line for part in line.split(": ", 1)]
+    for line in sorted(set(own), key=len, reverse=True):
+        text = text.replace(line, "")
+    text = re.sub(r"[\w./-]+\.yaml(:\d+)?", "", text)  # where an assumption is in the file
+    english = [word for line in text.splitlines()
+               for word in re.findall(r"[A-Za-z][A-Za-z_.-]+", ALLOWED_ENGLISH.sub("", line))]
+    assert english == [], [line for line in text.splitlines() if re.search("[A-Za-z]{2}",
+                                                                           line)][:20]

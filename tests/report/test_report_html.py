@@ -116,11 +116,23 @@ def test_markup_in_any_text_is_escaped_once_and_never_a_tag(lang: str) -> None:
 
 def test_scorecard_label_markup_stays_text_in_its_cell() -> None:
     document = _render()
-    cell = re.search(r'<td rowspan="2" class="target">(.*?)</td>', document)
+    cell = re.search(r'<td class="target">(.*?)</td>', document)
     assert cell is not None
     assert cell.group(1) == f'{ESCAPED}<code class="target-id">{ESCAPED}</code>'
     assert '<span class="status met">met</span>' in document
     assert '<span class="status missed">missed</span>' in document
+
+
+def test_scorecard_is_one_row_per_target_with_years_as_columns() -> None:
+    document = _render()
+    table = document[document.index('id="scorecard-table"'):]
+    table = table[:table.index("</table>")]
+    header = re.findall(r"<th>([^<]*)</th>", table[:table.index("</thead>")])
+    assert header[:2] == ["Target", "Threshold"] and header[2:] == ["2021", "2022"]
+    card = _arguments()["tables"]["scorecard"]
+    assert table.count("<tr>") == 1 + card["target"].nunique()  # the header, one per target
+    assert table.count('class="num status-cell') == len(card)
+    assert table.count('<td class="na">') == card["target"].nunique() * 2 - len(card)
 
 
 def test_environment_escapes_and_is_strict() -> None:
@@ -153,7 +165,7 @@ def test_a_missing_variable_raises(missing: str) -> None:
 def test_a_missing_field_or_label_raises() -> None:
     template = report_html._environment().get_template(report_html.TEMPLATE)
     context = _context()
-    del context["scorecard"][0]["status_text"]
+    del context["scorecard"]["targets"][0]["cells"][0]["status_text"]
     with pytest.raises(jinja2.UndefinedError):
         template.render(context)
     context = copy.deepcopy(_context())
