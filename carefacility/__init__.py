@@ -24,27 +24,50 @@ from typing import TYPE_CHECKING, Any
 from carefacility._version import __version__
 
 if TYPE_CHECKING:
-    from carefacility.api import backtest, load_scenario, project, run, write_report
+    from carefacility.api import (
+        backtest,
+        compare,
+        load_scenario,
+        optimize,
+        project,
+        run,
+        sweep,
+        write_compare,
+        write_optimize,
+        write_report,
+    )
     from carefacility.population.projection import PopulationProjection
     from carefacility.report import plots
     from carefacility.runner.results import RunResult
+    from carefacility.runner.variants import Variant
     from carefacility.scenario.loader import Scenario
 
 __all__ = [
     "PopulationProjection",
     "RunResult",
     "Scenario",
+    "Variant",
     "__version__",
     "backtest",
+    "compare",
     "load_scenario",
+    "optimize",
     "plots",
     "project",
     "run",
+    "sweep",
+    "write_compare",
+    "write_optimize",
     "write_report",
 ]
 
 _PUBLIC = {
     "backtest": "carefacility.api",
+    "compare": "carefacility.api",
+    "sweep": "carefacility.api",
+    "write_compare": "carefacility.api",
+    "optimize": "carefacility.api",
+    "write_optimize": "carefacility.api",
     "load_scenario": "carefacility.api",
     "project": "carefacility.api",
     "run": "carefacility.api",
@@ -52,6 +75,7 @@ _PUBLIC = {
     "PopulationProjection": "carefacility.population.projection",
     "RunResult": "carefacility.runner.results",
     "Scenario": "carefacility.scenario.loader",
+    "Variant": "carefacility.runner.variants",
     "plots": "carefacility.report.plots",
 }
 

@@ -1,4 +1,5 @@
-"""Command line: ``carefacility init | validate | schema | project | run | backtest | report``.
+"""Command line: ``carefacility init | validate | schema | project | run | compare | sweep |
+backtest | report``.
 
 The commands that read a scenario take ``--set PATH=VALUE`` (repeatable) to change a field
 for this command only (:mod:`carefacility.scenario.overrides`).
@@ -103,6 +104,8 @@ def _progress(quiet: bool, verbose: bool) -> Any:
 
 _SVG_HELP = ("Also save every chart as SVG (for print or editing) and embed the SVGs in "
              "report.html; by default charts are PNG (150 dpi).")
+_LONG_HELP = ("Put every table into results.xlsx as a sheet too (long format, as in its CSV "
+              "file), after the bureau's grids; by default the tables are in their CSV files.")
 _SHEET_HELP = ("Put the per-replication KPIs (kpis_by_replication) into results.xlsx too; "
                "by default they are in kpis_by_replication.csv only.")
 
@@ -302,6 +305,7 @@ def _check_output_folder(out_dir: Path, *, force: bool, estimated_bytes: int) ->
 @click.option("--force", is_flag=True, help="Write into a folder that holds other files.")
 @click.option("--svg", is_flag=True, help=_SVG_HELP)
 @click.option("--per-replication-sheet", is_flag=True, help=_SHEET_HELP)
+@click.option("--long-sheets", is_flag=True, help=_LONG_HELP)
 @_set_option
 @click.option("--yes", "-y", "yes", is_flag=True,
               help="Run even when the estimate says it would take more than 15 min or more "
@@ -310,8 +314,8 @@ def _check_output_folder(out_dir: Path, *, force: bool, estimated_bytes: int) ->
 def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int | None,
         executor: str, workers: int | None, dask_address: str | None, until_decided: bool,
         max_replications: int | None, lang: str, force: bool, svg: bool,
-        per_replication_sheet: bool, overrides: tuple[str, ...], yes: bool, quiet: bool,
-        verbose: bool) -> None:
+        per_replication_sheet: bool, long_sheets: bool, overrides: tuple[str, ...], yes: bool,
+        quiet: bool, verbose: bool) -> None:
     """Simulate the plan of SCENARIO_FILE against its care need; write KPIs with 95 % CIs.
 
     Before any work: the output folder and the Dask address are checked, and the run's time,
@@ -326,6 +330,7 @@ def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int 
     progress = _progress(quiet, verbose)
     from carefacility import api
     from carefacility.base.progress import format_stage_seconds
+    from carefacility.report.writer import start_chart_drawing
     from carefacility.runner.estimate import (
         KPIS_PER_YEAR_UPPER,
         estimate_output_bytes,
@@ -341,6 +346,10 @@ def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int 
     from carefacility.runner.simulation import DEFAULT_MAX_REPLICATIONS
 
     progress.seconds["import"] = time.perf_counter() - started
+    # processes for the report's charts: they load matplotlib while the scenario loads and
+    # draw the projection's charts while the replications run (none with --executor serial)
+    charts = start_chart_drawing(None if executor == "serial" else workers or default_workers())
+    click.get_current_context().call_on_close(charts.close)
     try:
         with progress.stage("load"):
             scenario = api.load_scenario(scenario_file, overrides)
@@ -370,6 +379,7 @@ def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int 
     if scenario.population is not None:
         with progress.stage("project"):
             projection = api.project(scenario)
+        charts.draw_ahead(projection, scenario, lang=lang, svg=svg)
     estimate = api.estimate(scenario, replications=replications, executor=executor,
                             workers=workers, dask_address=dask_address,  # type: ignore[arg-type]
                             until_decided=until_decided, max_replications=max_replications,
@@ -395,7 +405,7 @@ def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int 
         with progress.stage("report"):
             written = api.write_report(
                 result, out_dir, lang=lang, force=force,  # type: ignore[arg-type]
-                svg=svg, per_replication_sheet=per_replication_sheet,
+                svg=svg, per_replication_sheet=per_replication_sheet, long_sheets=long_sheets,
                 # charts are drawn on the run's worker count (none when asked to run serially)
                 workers=None if executor == "serial" else workers or default_workers())
     except (OutputFolderError, RuntimeError) as error:
@@ -465,9 +475,10 @@ def backtest(scenario_file: Path, out_dir: Path, lang: str, force: bool, svg: bo
 @click.option("--force", is_flag=True, help="Write into a folder that holds other files.")
 @click.option("--svg", is_flag=True, help=_SVG_HELP)
 @click.option("--per-replication-sheet", is_flag=True, help=_SHEET_HELP)
+@click.option("--long-sheets", is_flag=True, help=_LONG_HELP)
 @_verbosity_options
 def report(directory: Path, lang: str, force: bool, svg: bool, per_replication_sheet: bool,
-           quiet: bool, verbose: bool) -> None:
+           long_sheets: bool, quiet: bool, verbose: bool) -> None:
     """Rebuild report.html, results.xlsx and the charts of DIRECTORY from its CSV/JSON files.
 
     Nothing is simulated again; a failure leaves DIRECTORY unchanged.
@@ -483,7 +494,7 @@ def report(directory: Path, lang: str, force: bool, svg: bool, per_replication_s
             written = rebuild_report(directory, lang=lang,  # type: ignore[arg-type]
                                      force=force, svg=svg,
                                      per_replication_sheet=per_replication_sheet,
-                                     workers=default_workers())
+                                     long_sheets=long_sheets, workers=default_workers())
     except (FileNotFoundError, OutputFolderError, RuntimeError, KeyError) as error:
         _fail_bad_input(str(error).strip("'\""))
     if quiet:
@@ -492,6 +503,337 @@ def report(directory: Path, lang: str, force: bool, svg: bool, per_replication_s
     for path in written:
         click.echo(f"  wrote {path}")
 
+
+def _replication_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--replications, --seed, --executor, --workers and --dask-address of compare and sweep
+    (common to all variants)."""
+    for option in reversed((
+        click.option("--replications", type=click.IntRange(1, 10_000), default=None,
+                     help="Replications of every variant (default: the first scenario's "
+                          "simulation.replications)."),
+        click.option("--seed", type=click.IntRange(0), default=None,
+                     help="Seed of every variant (default: the first scenario's "
+                          "simulation.seed)."),
+        click.option("--executor", type=click.Choice(["processes", "serial", "dask"]),
+                     default="processes", show_default=True,
+                     help="Where replications run; results are identical whichever is used."),
+        click.option("--workers", type=click.IntRange(1), default=None,
+                     help="Worker processes (default: all CPUs)."),
+        click.option("--dask-address", default=None,
+                     help="Dask scheduler address (e.g. tcp://10.0.0.5:8786); default: a "
+                          "local one."),
+    )):
+        command = option(command)
+    return command
+
+
+def _checked_dask_address(executor: str, dask_address: str | None) -> str | None:
+    """The Dask address checked as ``run`` checks it (exit 2 when it is bad)."""
+    from carefacility.runner.executors import (
+        DaskAddressError,
+        check_dask_address,
+        check_dask_scheduler,
+    )
+
+    if dask_address is None:
+        return None
+    try:
+        return (check_dask_scheduler(dask_address) if executor == "dask"
+                else check_dask_address(dask_address))
+    except DaskAddressError as error:
+        _fail_bad_input(f"--dask-address: {error}")
+
+
+@main.command()
+@click.argument("scenario_files", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@_output_options
+@_set_option
+@click.option("--variant", "variant_texts", multiple=True, metavar="NAME:PATH=VALUE",
+              help="A variant of the first file with a change of its own (repeatable; the "
+                   "same NAME again adds another change), e.g. "
+                   "more_beds:plan.care_homes[0].beds.nursing=3000.")
+@_replication_options
+@_verbosity_options
+def compare(scenario_files: tuple[Path, ...], out_dir: Path, lang: str, force: bool, svg: bool,
+            overrides: tuple[str, ...], variant_texts: tuple[str, ...],
+            replications: int | None, seed: int | None, executor: str, workers: int | None,
+            dask_address: str | None, quiet: bool, verbose: bool) -> None:
+    """Run the plans of SCENARIO_FILES (and --variant changes) side by side and compare them.
+
+    All variants run with the same seed and replication indices (common random numbers: each
+    meets the same applicants), on one pool of workers. The first is the baseline: the
+    difference of each other variant from it is taken replication by replication, with its
+    own 95 % CI. Writes variants.csv, differences.csv, scorecards.csv, kpis_by_replication.csv,
+    variants.json and charts to --out. Every file and change is checked first; all problems
+    are printed at once (exit 2, nothing written).
+    """
+    started = time.perf_counter()
+    progress = _progress(quiet, verbose)
+    from carefacility import api
+    from carefacility.base.progress import format_stage_seconds
+    from carefacility.runner.estimate import KPIS_PER_YEAR_UPPER, estimate_output_bytes
+    from carefacility.runner.variants import (
+        VariantError,
+        check_comparable,
+        load_variants,
+        variants_from_arguments,
+    )
+
+    variants, problems = variants_from_arguments(scenario_files, variant_texts)
+    if len(scenario_files) + len(variant_texts) < 2:
+        _fail_bad_input("carefacility compare: give at least two variants: two scenario files, "
+                        "or one with --variant NAME:PATH=VALUE")
+    scenarios = []
+    with progress.stage("load"):
+        try:
+            scenarios = load_variants(variants, overrides)
+        except ScenarioError as error:
+            problems += error.problems
+    if problems:
+        _fail_bad_input(ScenarioError(problems).report())
+    try:
+        check_comparable(variants, scenarios)
+    except VariantError as error:
+        _fail_bad_input(f"carefacility compare: {error}")
+    simulation = scenarios[0].spec.simulation
+    assert simulation is not None
+    dask_address = _checked_dask_address(executor, dask_address)
+    kept = (replications or simulation.replications) * len(variants)
+    _check_output_folder(out_dir, force=force, estimated_bytes=estimate_output_bytes(
+        kept * simulation.years * KPIS_PER_YEAR_UPPER))
+    result = api.compare(variants, overrides=overrides, replications=replications, seed=seed,
+                         executor=executor, workers=workers,  # type: ignore[arg-type]
+                         dask_address=dask_address, progress=progress, scenarios=scenarios)
+    try:
+        with progress.stage("report"):
+            written = api.write_compare(result, out_dir, lang=lang,  # type: ignore[arg-type]
+                                        force=force, svg=svg)
+    except (OutputFolderError, RuntimeError) as error:
+        _fail_bad_input(str(error))
+    if quiet:
+        return
+    meta = result.metadata
+    click.echo(f"{len(variants)} variants, {meta['replications']} replications each of "
+               f"{meta['years']} years (seed {meta['seed']}), baseline {meta['baseline']}, in "
+               f"{time.perf_counter() - started:.1f} s")
+    click.echo(f"  {format_stage_seconds(progress.seconds)}")
+    for path in written:
+        click.echo(f"  wrote {path}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--grid", "grid_texts", multiple=True, metavar="PATH=V1,V2,...",
+              help="A field and the values it takes (repeatable: every combination runs), "
+                   "e.g. plan.care_homes[jiading_homes].beds.nursing=2125,2500,3000.")
+@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (created if missing); a sweep file may name it (out:).")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of chart labels.")
+@click.option("--force", is_flag=True, help="Write into a folder that holds other files.")
+@click.option("--svg", is_flag=True, help=_SVG_HELP)
+@_set_option
+@_replication_options
+@_verbosity_options
+def sweep(file: Path, grid_texts: tuple[str, ...], out_dir: Path | None, lang: str,
+          force: bool, svg: bool, overrides: tuple[str, ...], replications: int | None,
+          seed: int | None, executor: str, workers: int | None, dask_address: str | None,
+          quiet: bool, verbose: bool) -> None:
+    """Run every combination of --grid values of FILE (a scenario), or the sweep file FILE.
+
+    Each variant is stored in --out/variants/<variant_id>/ as soon as its replications finish;
+    running the same command again reads the stored variants back and runs only the others
+    (a changed scenario, seed or replications runs again), so Ctrl-C or a killed worker loses
+    nothing finished. At the end: sweep.csv (one column per grid field, then variant, year,
+    metric, mean, ci_low, ci_high, unit, replications), sweep_scorecard.csv, sweep.json and
+    charts. Every variant is checked first; all problems are printed at once (exit 2, nothing
+    written).
+    """
+    started = time.perf_counter()
+    progress = _progress(quiet, verbose)
+    from concurrent.futures import BrokenExecutor
+
+    from carefacility import api
+    from carefacility.base.progress import format_stage_seconds
+    from carefacility.runner.estimate import KPIS_PER_YEAR_UPPER, estimate_output_bytes
+    from carefacility.runner.sweep import sweep_design
+
+    with progress.stage("load"):
+        try:
+            design, scenarios = sweep_design(file, grid=grid_texts, overrides=overrides,
+                                             replications=replications, seed=seed)
+        except ScenarioError as error:
+            _fail_bad_input(error.report())
+    out_dir = out_dir if out_dir is not None else design.out_dir
+    if out_dir is None:
+        _fail_bad_input(f"{file}: no output folder: give --out DIR (or `out:` in a sweep file)")
+    simulation = scenarios[0].spec.simulation
+    assert simulation is not None
+    dask_address = _checked_dask_address(executor, dask_address)
+    kept = (design.replications or simulation.replications) * design.size
+    _check_output_folder(out_dir, force=force, estimated_bytes=estimate_output_bytes(
+        kept * simulation.years * KPIS_PER_YEAR_UPPER))
+    try:
+        result = api.sweep(design, scenarios=scenarios, out_dir=out_dir, force=force,
+                           lang=lang, svg=svg, executor=executor,  # type: ignore[arg-type]
+                           workers=workers, dask_address=dask_address, progress=progress)
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: the variants that finished are stored in "
+                   f"{out_dir / 'variants'}; run the same command again to run the others",
+                   err=True)
+        sys.exit(130)
+    except BrokenExecutor as error:
+        click.echo(f"carefacility: error: a worker process died ({_one_line(str(error))}); the "
+                   f"variants that finished are stored in {out_dir / 'variants'}: run the same "
+                   "command again to run the others", err=True)
+        sys.exit(EXIT_FAILURE)
+    except OutputFolderError as error:
+        _fail_bad_input(str(error))
+    if quiet:
+        return
+    meta = result.metadata
+    click.echo(f"{design.size} variants ({meta['variants_run']} run, "
+               f"{meta['variants_read_back']} read back), {meta['replications']} replications "
+               f"each (seed {meta['seed']}), in {time.perf_counter() - started:.1f} s")
+    click.echo(f"  {format_stage_seconds(progress.seconds)}")
+    click.echo(f"  wrote {Path(out_dir) / 'sweep.csv'}, sweep_scorecard.csv, sweep.json, "
+               f"charts and variants/ ({design.size} folders)")
+
+
+def _plan_lines(result: Any) -> list[str]:
+    """Per year and bed type: the plan's beds, the beds needed and each method's answer."""
+    plan = result.minimal_plan
+    simulated = plan[(plan["method"] == "simulation") & (plan["zone"] == "all")]
+    if simulated["bed_type"].nunique() == 2:  # one bed type: its total is the same line
+        simulated = simulated[simulated["bed_type"] != "all"]
+    methods = [m for m in ("afm", "sipp", "sipp_lagged", "sipp_pooled", "ratio")
+               if m in set(plan["method"])]
+    answers = plan[(plan["zone"] == "all") & plan["method"].isin(methods)].set_index(
+        ["year", "bed_type", "method"])["beds_needed"]
+    header = (f"  {'year':<5} {'bed type':<9} {'planned':>9} {'needed':>9} {'interval':>19}"
+              + "".join(f" {m:>11}" for m in methods))
+    lines = [header]
+
+    def number(value: float) -> str:
+        return "" if value != value else f"{value:,.0f}"  # NaN: blank
+
+    for row in simulated.itertuples(index=False):
+        low, high = number(row.ci_low), number(row.ci_high)
+        interval = f"[{low or '?'}, {high or '?'}]"
+        mark = "" if row.reached is not False else " *"
+        cells = "".join(f" {number(answers.get((row.year, row.bed_type, m), float('nan'))):>11}"
+                        for m in methods)
+        lines.append(f"  {row.year:<5} {row.bed_type:<9} {number(row.beds_planned):>9} "
+                     f"{number(row.beds_needed) + mark:>9} {interval:>19}{cells}")
+    return lines
+
+
+@main.command()
+@click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (created if missing).")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of chart labels.")
+@click.option("--force", is_flag=True, help="Write into a folder that holds other files.")
+@click.option("--svg", is_flag=True, help="Also save every chart as SVG; by default charts are "
+              "PNG (150 dpi).")
+@_set_option
+@click.option("--replications", type=click.IntRange(2, 10_000), default=None,
+              help="Replications of the first stage of the sequential test of each candidate "
+                   "plan (default: optimize.replications, 10).")
+@click.option("--seed", type=click.IntRange(0), default=None,
+              help="Seed (default: the scenario's simulation.seed).")
+@click.option("--executor", type=click.Choice(["processes", "serial", "dask"]),
+              default="processes", show_default=True,
+              help="Where replications run; results are identical whichever is used.")
+@click.option("--workers", type=click.IntRange(1), default=None,
+              help="Worker processes (default: all CPUs).")
+@click.option("--dask-address", default=None,
+              help="Dask scheduler address (e.g. tcp://10.0.0.5:8786); default: a local one.")
+@click.option("--robust", is_flag=True,
+              help="Size against the demographic variants too (death rates ±10 % and the "
+                   "scenario's optimize.robust override sets): the most beds any needs.")
+@click.option("--years", "years_text", default=None, metavar="FIRST-LAST",
+              help="Plan years to optimise, e.g. 2021-2030 (default: optimize.years, else "
+                   "every simulated year).")
+@_verbosity_options
+def optimize(scenario_file: Path, out_dir: Path, lang: str, force: bool, svg: bool,
+             overrides: tuple[str, ...], replications: int | None, seed: int | None,
+             executor: str, workers: int | None, dask_address: str | None, robust: bool,
+             years_text: str | None, quiet: bool, verbose: bool) -> None:
+    """Find the smallest sufficient plan of SCENARIO_FILE: per year, the fewest beds by type
+    (and zone) such that every service-level target holds with the stated confidence.
+
+    Beds built at the start are a floor and capacity only grows unless optimize.allow_closures.
+    Writes minimal_plan.csv (beside the AFM, SIPP, lagged SIPP and ratio answers),
+    optimize_summary.csv, plan_costs.csv (with costs:), the search's decisions, metadata and
+    charts to --out, and prints the beds needed by year and type. A target that no plan within
+    the bounds reaches is a warning naming the target, year and best plan found (exit 0, the
+    best plan written); a scenario without a service-level target is an error (exit 2).
+    """
+    started = time.perf_counter()
+    progress = _progress(quiet, verbose)
+    from carefacility import api
+    from carefacility.base.progress import format_stage_seconds
+    from carefacility.runner.optimize import no_target_message
+    from carefacility.targets.optimize_spec import parse_years
+    from carefacility.targets.service_levels import service_constraints
+
+    progress.seconds["import"] = time.perf_counter() - started
+    try:
+        with progress.stage("load"):
+            scenario = api.load_scenario(scenario_file, overrides)
+    except ScenarioError as error:
+        _fail_bad_input(error.report())
+    simulation = scenario.spec.simulation
+    if scenario.plan is None or simulation is None:
+        _fail_bad_input(f"{scenario_file}: no `plan` and `simulation` sections: "
+                        "`carefacility optimize` sizes a plan's beds")
+    if not service_constraints(scenario.spec.targets):
+        _fail_bad_input(no_target_message(scenario))
+    years = None
+    if years_text is not None:
+        first_year = simulation.start_date.year
+        last_year = first_year + simulation.years - 1
+        try:
+            years = parse_years(years_text)
+        except ValueError as error:
+            _fail_bad_input(f"--years: {error}")
+        outside = [year for year in years if not first_year <= year <= last_year]
+        if outside:
+            _fail_bad_input(f"--years {years_text}: {outside[0]} is outside the simulated "
+                            f"years {first_year}-{last_year}")
+    dask_address = _checked_dask_address(executor, dask_address)
+    _check_output_folder(out_dir, force=force, estimated_bytes=0)
+    result = api.optimize(scenario, replications=replications, seed=seed,
+                          executor=executor, workers=workers,  # type: ignore[arg-type]
+                          dask_address=dask_address, robust=robust, years=years,
+                          progress=progress)
+    try:
+        with progress.stage("report"):
+            written = api.write_optimize(result, out_dir, lang=lang,  # type: ignore[arg-type]
+                                         force=force, svg=svg)
+    except (OutputFolderError, RuntimeError) as error:
+        _fail_bad_input(str(error))
+    for message in result.messages:
+        click.echo(f"warning: {message}", err=True)
+    if quiet:
+        return
+    meta = result.metadata
+    click.echo(f"{scenario.name}: smallest sufficient plan {meta['years'][0]}-{meta['years'][1]}"
+               f" (seed {meta['seed']}, {100 * meta['confidence']:g} % confidence, "
+               f"indifference zone {meta['indifference_zone']:g}"
+               + (", robust" if robust else "") + f") in {time.perf_counter() - started:.1f} s")
+    click.echo(f"  {format_stage_seconds(progress.seconds)}")
+    click.echo(f"  {meta['search_simulations']} candidate plans, {meta['search_replications']} "
+               f"replications searched; {meta['verification_replications_run']} to verify")
+    for line in _plan_lines(result):
+        click.echo(line)
+    if not result.reached:
+        click.echo("  * not reached within the bounds: see the warnings above", err=False)
+    for path in written:
+        click.echo(f"  wrote {path}")
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -95,3 +95,32 @@ def test_dask_batches_tick_once_per_replication() -> None:
     pd.testing.assert_frame_equal(on_dask, run_replications(
         noisy_replication, PREPARED, replications=3, seed=5, executor="serial"))
     assert len(ticks) == 3
+
+
+@pytest.mark.parametrize("executor", ["serial", "processes"])
+def test_on_result_gets_every_replication_with_its_batch(executor: str) -> None:
+    seen: list[tuple[int, int]] = []
+    frames: dict[tuple[int, int], pd.DataFrame] = {}
+
+    def keep(number: int, replication: int, frame: pd.DataFrame) -> None:
+        seen.append((number, replication))
+        frames[(number, replication)] = frame.copy()
+
+    first, second = run_batches(noisy_replication, [Batch(PREPARED, [0, 1]),
+                                                    Batch({"rate": 5.0}, [4])], seed=3,
+                                executor=executor, workers=2, on_result=keep)
+    assert sorted(seen) == [(0, 0), (0, 1), (1, 4)]
+    # what on_result saw is what the batch's table holds for that replication
+    rows = first[first["replication"] == 1].drop(columns="replication").reset_index(drop=True)
+    pd.testing.assert_frame_equal(rows, frames[(0, 1)].sort_values(
+        ["year", "metric"], kind="stable", ignore_index=True))
+    assert (second["replication"] == 4).all()
+
+
+def test_an_error_in_on_result_stops_the_run() -> None:
+    def stop(number: int, replication: int, frame: pd.DataFrame) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_batches(noisy_replication, [Batch(PREPARED, [0, 1, 2, 3])], seed=3,
+                    executor="processes", workers=2, on_result=stop)
