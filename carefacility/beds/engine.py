@@ -32,7 +32,11 @@ and the arrival chain's next event waits beside the calendar's heap
 (``calendar.schedule_chained``); the monitor rows of the current year are held on the
 simulation (``_bind_slot``); admissions are recorded as two list entries and counted at the end
 (:class:`~carefacility.beds.monitor.Monitor`); a one-home spec does not add up its per-home
-areas twice (they are its totals). Python's cyclic garbage collector is paused while the events
+areas twice (they are its totals). With pre-drawn stays and no bed conversions (*lean stays*),
+a resident who needs no transfer is only the end of its stay: its event carries a shared tuple
+(level, home, bed type, ...) instead of its ``Person``, an applicant who finds such a bed free on
+arrival never gets a ``Person``, and the end of a stay hands the bed to the waiting list itself
+(``_on_stay_end``). Python's cyclic garbage collector is paused while the events
 run and left as it was found; at the end the run drops the references that form cycles (pending
 events, bound handlers), so the simulation is freed by reference counting.
 """
@@ -140,6 +144,7 @@ class BedSimulation:
         "_arrival_index",
         "_arrivals",
         "_arrivals_row",
+        "_codes_per_slot",
         "_deaths_row",
         "_dependent_area",
         "_discharges_row",
@@ -147,11 +152,14 @@ class BedSimulation:
         "_first_place",
         "_free",
         "_home_zone",
+        "_lean_stays",
         "_n_arrivals",
         "_n_places",
         "_occupied_home_rows",
         "_occupied_row",
         "_resident_handler",
+        "_stay_end_handler",
+        "_stay_payloads",
         "_type_free",
         "_wait_days",
         "_waited_row",
@@ -237,6 +245,21 @@ class BedSimulation:
             [needs_transfer(spec.eligible_bed_types, level, t) for t in range(_N_TYPES)]
             for level in range(_N_LEVELS)
         ]
+        # Lean stays: with pre-drawn stays and no resident to look up (no bed conversions), a
+        # resident who needs no transfer has one event only, the end of its stay, which needs
+        # its level, home and bed type alone (the payload here; None where the level asks for
+        # a transfer from the bed type). Such a resident leaves its Person behind on admission,
+        # and an applicant who finds such a bed free at once never has one (_on_stay_end).
+        self._lean_stays = self.stay_mode and self.residents_by_home is None
+        n_places = spec.n_homes * _N_TYPES  # admission codes, see Monitor.admission_code
+        self._codes_per_slot = _N_LEVELS * n_places
+        self._stay_payloads = [
+            [[None if self.transfer_targets[level][bed_type]
+              else (level, home, bed_type, bed_type == 0 and _DEPENDENT[level],
+                    level * n_places + home * _N_TYPES + bed_type)
+              for bed_type in range(_N_TYPES)] for home in range(spec.n_homes)]
+            for level in range(_N_LEVELS)
+        ] if self._lean_stays else []
         self._first_place: list[list[tuple[int, int, bool]]] = []
         self._set_first_places()
         self._n_places = spec.n_homes * _N_TYPES  # admission codes, see Monitor.admission_code
@@ -251,6 +274,7 @@ class BedSimulation:
         # handlers (bound once)
         self._arrival_handler = self._on_arrival
         self._resident_handler = self._on_resident_event
+        self._stay_end_handler = self._on_stay_end
         self._exit_handler = self._on_waiting_exit
         self._bind_slot(0)  # placeholders until run()
 
@@ -284,6 +308,7 @@ class BedSimulation:
         """Drop the pending events and the handlers bound to the simulation (cycles)."""
         self.calendar.clear()
         self._arrival_handler = self._resident_handler = self._exit_handler = None
+        self._stay_end_handler = None
 
     def _run(self) -> None:
         spec = self.spec
@@ -559,6 +584,34 @@ class BedSimulation:
         now = times[index]
         level = levels[index]
         zone = zones[index]
+        home, bed_type, only = self._first_place[zone][level]
+        free = self._free
+        if home >= 0 and free[home][bed_type] > 0 and self._lean_stays:
+            payload = self._stay_payloads[level][home][bed_type]
+            if payload is not None:
+                # admitted at once, with no Person (see __init__): the Person path below and
+                # _admit, written out
+                self.serial += 1
+                self._arrivals_row[level] += 1
+                free[home][bed_type] -= 1
+                self._zone_free_of_home[home][bed_type] -= 1
+                self._type_free[bed_type] -= 1
+                self._wait_days.append(0.0)  # now - arrival day
+                self._admission_codes.append(self.slot * self._codes_per_slot + payload[4])
+                weight = self.period_end - now
+                self._occupied_row[bed_type] += weight
+                if self._occupied_home_rows is not None:
+                    self._occupied_home_rows[home][bed_type] += weight
+                if payload[3]:
+                    self.dependent_in_general += 1
+                    self._dependent_area += weight
+                self.calendar.schedule(now + stays[index] - clock, self._stay_end_handler,
+                                       payload)
+                index += 1
+                if index < self._n_arrivals:
+                    self._arrival_index = index
+                    self.calendar.schedule_chained(times[index] - now, self._arrival_handler)
+                return
         # Person(self.serial, now, zone, level, bands[index], poors[index], self.slot,
         # dies[index], stays[index]), written out: no __init__ call for the most frequent
         # object
@@ -578,8 +631,6 @@ class BedSimulation:
         # The zone's only home with a free bed of the first eligible type is what _find_bed
         # returns under either placement rule (the common case); when that is the only
         # acceptable bed and it is not free, there is none.
-        home, bed_type, only = self._first_place[zone][level]
-        free = self._free
         if home >= 0 and free[home][bed_type] > 0:
             free[home][bed_type] -= 1  # pools.take(home, bed_type), written out
             self._zone_free_of_home[home][bed_type] -= 1
@@ -595,8 +646,22 @@ class BedSimulation:
                 if self.waiting.size >= self.max_waiting:
                     self.monitor.blocked[self.slot][level] += 1
                 else:
-                    # self._join_waiting_list(person, now, clock, patience[index]), written out
-                    self.waiting.push(person)
+                    # self._join_waiting_list(person, now, clock, patience[index]), written out,
+                    # and waiting.push(person) too where the classes are the care levels
+                    waiting = self.waiting
+                    if waiting.priority:
+                        waiting.push(person)
+                    else:
+                        key = zone if waiting.zone_keyed else 0
+                        person.zone_key = key
+                        person.queue_class = level
+                        person.waiting = True
+                        waiting.queues[key][level].append(person)
+                        waiting.count[key][level] += 1
+                        if waiting.elsewhere:
+                            waiting.everywhere[level].append(person)
+                            waiting.class_total[level] += 1
+                        waiting.size += 1
                     self._waiting_area += self.period_end - now
                     if patience[index] < _INF:
                         self.calendar.schedule(
@@ -671,6 +736,18 @@ class BedSimulation:
         self._admission_codes.append(
             (person.slot * _N_LEVELS + level) * self._n_places + home * _N_TYPES + bed_type
         )
+        payload = self._stay_payloads[level][home][bed_type] if self._lean_stays else None
+        if payload is not None:  # the Person stays behind: only the end of its stay is scheduled
+            weight = self.period_end - now
+            self._occupied_row[bed_type] += weight
+            if self._occupied_home_rows is not None:
+                self._occupied_home_rows[home][bed_type] += weight
+            if payload[3]:
+                self.dependent_in_general += 1
+                self._dependent_area += weight
+            self.calendar.schedule(now + person.stay_days - clock, self._stay_end_handler,
+                                   payload)
+            return
         # self._enter_bed(person, home, bed_type, now), written out
         person.home = home
         person.bed_type = bed_type
@@ -800,6 +877,58 @@ class BedSimulation:
         if free[bed_type] > 0:
             self._zone_free_of_home[home][bed_type] += 1
             self._type_free[bed_type] += 1
+            self._offer_bed(home, bed_type, now)
+
+    def _on_stay_end(self, now: float, payload: tuple[int, int, int, bool, int]) -> None:
+        """The end of a resident's stay with lean stays (see ``__init__``): the discharge of
+        ``_on_resident_event`` from the resident's ``(level, home, bed_type, dependent in a
+        general bed, admission code in its slot)``, written out; so is the first round of
+        ``_offer_bed`` when no resident waits for a transfer to the bed."""
+        level, home, bed_type, dependent, _ = payload
+        self._discharges_row[level] += 1
+        weight = self.period_end - now
+        self._occupied_row[bed_type] -= weight
+        if self._occupied_home_rows is not None:
+            self._occupied_home_rows[home][bed_type] -= weight
+        if dependent:
+            self.dependent_in_general -= 1
+            self._dependent_area -= weight
+        free = self._free[home]
+        free[bed_type] += 1
+        if free[bed_type] <= 0:
+            return
+        self._zone_free_of_home[home][bed_type] += 1
+        self._type_free[bed_type] += 1
+        waiting = self.waiting
+        if self.transfers.total[bed_type]:
+            self._offer_bed(home, bed_type, now)
+            return
+        if not waiting.size:
+            return  # nobody can take the bed
+        applicant = waiting.pop_for_bed(self._home_zone[home], bed_type)
+        if applicant is None:
+            return
+        self._waiting_area -= self.period_end - now
+        free[bed_type] -= 1
+        self._zone_free_of_home[home][bed_type] -= 1
+        self._type_free[bed_type] -= 1
+        level = applicant.level
+        payload = self._stay_payloads[level][home][bed_type]
+        if payload is None:
+            self._admit(applicant, home, bed_type, now, now)
+        else:  # self._admit(applicant, home, bed_type, now, now), written out
+            self._wait_days.append(now - applicant.arrival_day)
+            self._admission_codes.append(applicant.slot * self._codes_per_slot + payload[4])
+            self._occupied_row[bed_type] += weight
+            if self._occupied_home_rows is not None:
+                self._occupied_home_rows[home][bed_type] += weight
+            if payload[3]:
+                self.dependent_in_general += 1
+                self._dependent_area += weight
+            # now + stay - now, as _admit computes it (not always the stay itself)
+            self.calendar.schedule(now + applicant.stay_days - now, self._stay_end_handler,
+                                   payload)
+        if free[bed_type] > 0:  # more beds than takers so far: _offer_bed goes on
             self._offer_bed(home, bed_type, now)
 
     def _change_level(self, person: Person, level: int, now: float) -> None:

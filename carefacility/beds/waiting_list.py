@@ -124,7 +124,11 @@ class WaitingList:
         return rank, person.arrival_day, person.serial
 
     def push(self, person: Person) -> None:
-        """Append an applicant (arrival order must be non-decreasing per queue)."""
+        """Append an applicant (arrival order must be non-decreasing per queue).
+
+        Written out in ``BedSimulation._on_arrival`` for the disciplines whose classes are the
+        care levels (the most frequent call): a change here belongs there too.
+        """
         if self.priority:
             cls = 4 * person.level + 2 * person.age_band + (1 if person.low_income else 0)
         else:

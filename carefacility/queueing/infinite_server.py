@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from carefacility.queueing._checks import _as_output, _check_probability, _check_scalar
+from carefacility.queueing.distributions import poisson_pmf, poisson_ppf
 
 __all__ = ["mminf_occupancy_pmf", "mminf_occupancy_quantile"]
 
@@ -37,11 +38,9 @@ def mminf_occupancy_pmf(offered_load: float, occupancy: ArrayLike) -> float | ND
     float or numpy.ndarray
         Poisson probability ``exp(-A) A^n / n!`` [-], evaluated in log space.
     """
-    import scipy.stats  # imported here: `import carefacility` stays fast
-
     load = _check_scalar(offered_load, "offered_load")
     states = np.asarray(occupancy)
-    probability = np.asarray(scipy.stats.poisson.pmf(states, load), dtype=float)
+    probability = np.asarray(poisson_pmf(states, load), dtype=float)
     return _as_output(probability, states.ndim == 0)
 
 
@@ -64,6 +63,4 @@ def mminf_occupancy_quantile(offered_load: float, probability: float) -> int:
     level = _check_probability(probability, "probability", allow_one=False)
     if level == 0.0 or load == 0.0:
         return 0
-    import scipy.stats
-
-    return int(scipy.stats.poisson.ppf(level, load))
+    return int(poisson_ppf(level, load))

@@ -11,16 +11,24 @@ chart is drawn (:mod:`carefacility.report.plots`) and the workbook written
 (:mod:`carefacility.report.excel`). Charts can be drawn on several forked processes
 (``workers``), each drawing one chart at a time from the tables it needs and sending back its
 PNG (and SVG), while this process writes the CSV files and the workbook; the files are the same
-as when the charts are drawn here.
+as when the charts are drawn here. ``carefacility run`` starts its drawing processes before the
+run (:func:`start_chart_drawing`): they load matplotlib while the scenario loads, draw the
+charts of the projection and the back-test while the replications run
+(:meth:`ChartDrawing.draw_ahead`), and then the run's charts.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import multiprocessing
+import os
+import pickle
 import re
+import shutil
 import sys
+import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Sequence
@@ -54,11 +62,13 @@ __all__ = [
     "BACKTEST_CHART",
     "CONTEXT_FILE",
     "PER_REPLICATION_TABLE",
+    "ChartDrawing",
     "read_run_folder",
     "rebuild_report",
     "scenario_assumptions",
     "scenario_summary",
     "service_utilisation_frame",
+    "start_chart_drawing",
     "write_backtest_outputs",
     "write_population_outputs",
     "write_report",
@@ -410,6 +420,15 @@ def _chart_jobs(tables: dict[str, pd.DataFrame], *, title: str, lang: Lang, svg:
         keys.append("nursing_share")
     if not service_utilisation_frame(kpis).empty:
         keys.append("service_utilisation")
+    keys += _projection_chart_keys(tables)
+    return [_ChartJob(key, {name: tables[name] for name in _CHART_TABLES[key] if name in tables},
+                      title, lang, svg) for key in keys]
+
+
+def _projection_chart_keys(tables: dict[str, pd.DataFrame]) -> list[str]:
+    """The charts of the projection and the back-test that the tables allow, in report
+    order."""
+    keys = []
     elderly = tables.get("elderly_summary")
     if elderly is not None and not elderly.empty and (elderly["zone"] == "all").any():
         keys.append("elderly_population")
@@ -419,8 +438,7 @@ def _chart_jobs(tables: dict[str, pd.DataFrame], *, title: str, lang: Lang, svg:
     backtest = tables.get("backtest")
     if backtest is not None and not backtest.empty:
         keys.append(BACKTEST_CHART)
-    return [_ChartJob(key, {name: tables[name] for name in _CHART_TABLES[key] if name in tables},
-                      title, lang, svg) for key in keys]
+    return keys
 
 
 def _draw_chart(job: _ChartJob) -> Any:
@@ -498,8 +516,12 @@ def _chart_pool(workers: int | None, charts: int) -> ProcessPoolExecutor | None:
 def _render_charts(jobs: Sequence[_ChartJob], workers: int | None, *,
                    meanwhile: Callable[[], None]) -> list[tuple[bytes, bytes | None]]:
     """PNG and SVG (or None) of each chart of ``jobs``, in order; ``meanwhile`` runs in this
-    process, while the charts are drawn on other processes (:func:`_chart_pool`) or after they
-    were drawn here. The images are the same either way."""
+    process, while the charts are drawn on other processes (the drawing processes started by
+    :func:`start_chart_drawing`, else :func:`_chart_pool`) or after they were drawn here. The
+    images are the same either way."""
+    drawing = _ACTIVE_DRAWING[0]
+    if drawing is not None and drawing.usable:
+        return drawing.render(jobs, meanwhile=meanwhile)
     pool = _chart_pool(workers, len(jobs))
     if pool is None:
         images = [_render_chart(job) for job in jobs]
@@ -520,6 +542,296 @@ def _render_charts(jobs: Sequence[_ChartJob], workers: int | None, *,
         for message, category in caught:
             warnings.warn(message, category, stacklevel=2)
     return [(png, svg) for png, svg, _ in done]
+
+
+# --------------------------------------------------------------------------------------------
+# Drawing processes started early: matplotlib loads while the scenario does, and the charts of
+# the projection are drawn while the replications run
+# --------------------------------------------------------------------------------------------
+
+_CHART_COST_ORDER = ("population_pyramid", "scorecard_chart", BACKTEST_CHART,
+                     "elderly_population", "service_utilisation", "beds_occupied_planned",
+                     "admitted_within_threshold", "waiting_times", "occupancy_by_bed_type",
+                     "nursing_share")
+"""Charts from the costliest to draw to the cheapest (measured on Xicheng): the drawing
+processes take them in this order, so that no process is left with a long one at the end."""
+
+_DRAWING_NICENESS = 5
+"""How much lower the drawing processes' scheduling priority is than this process's: on a
+machine with fewer free cores than processes, the scenario's loading and the replications go
+first and the charts take the CPU time left (nothing is lost: the charts are drawn as soon as a
+core is free)."""
+
+_ACTIVE_DRAWING: list[ChartDrawing | None] = [None]
+"""The drawing processes :func:`_render_charts` uses, while they are open."""
+
+
+def _same_table(first: pd.DataFrame, second: pd.DataFrame) -> bool:
+    """Whether two tables hold the same values, columns, types and index (a chart drawn from
+    one is then the chart drawn from the other)."""
+    return (first.shape == second.shape and list(first.columns) == list(second.columns)
+            and list(first.dtypes) == list(second.dtypes)
+            and type(first.index) is type(second.index) and first.index.equals(second.index)
+            and first.equals(second))
+
+
+def _same_job(first: _ChartJob, second: _ChartJob) -> bool:
+    return (first.key == second.key and first.title == second.title
+            and first.lang == second.lang and first.svg == second.svg
+            and first.tables.keys() == second.tables.keys()
+            and all(_same_table(first.tables[name], second.tables[name])
+                    for name in first.tables))
+
+
+def _draw_charts_here(jobs: Any, done: Any, parent_pid: int) -> None:
+    """The loop of a drawing process: take a chart job (a pickled :class:`_ChartJob` in a
+    file), draw it, write its PNG (and SVG) beside the job's file and say so; stop at None.
+
+    Messages are small (a number and a path); the tables and images go through files, so that
+    neither side waits for the other to read a long message.
+    """
+    import signal
+
+    from carefacility.runner.executors import exit_with_parent
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    exit_with_parent(parent_pid)
+    with contextlib.suppress(OSError):  # the parent's stages (loading, simulating) go first
+        os.nice(_DRAWING_NICENESS)
+    try:  # load matplotlib and the fonts now, while the parent loads the scenario
+        from carefacility.report import plots
+
+        plots.cjk_font_family()
+    except Exception:  # the error shows when a chart is drawn
+        pass
+    while True:
+        message = jobs.get()
+        if message is None:
+            return
+        number, path = message
+        try:
+            job = pickle.loads(Path(path).read_bytes())
+            png, svg, caught = _render_chart_in_worker(job)
+            Path(f"{path}.png").write_bytes(png)
+            if svg is not None:
+                Path(f"{path}.svg").write_bytes(svg)
+            done.put((number, None, caught))
+        except Exception as error:  # the parent raises it
+            try:
+                pickle.dumps(error)
+            except Exception:  # not picklable: its text
+                error = RuntimeError(f"{type(error).__name__}: {error}")
+            done.put((number, error, []))
+
+
+class ChartDrawing:
+    """Processes that draw the report's charts, started before the run so that matplotlib
+    is loaded while the scenario loads, and the charts of the projection are drawn while the
+    replications run (:meth:`draw_ahead`); :func:`write_report` then has the run's charts
+    drawn on them too, while this process writes the tables and the workbook.
+
+    Made by :func:`start_chart_drawing`; close it with :meth:`close`. A chart drawn ahead is
+    used only when the report asks for the same chart from equal tables, with the same title,
+    language and SVG option: the files are the same as when everything is drawn at the end.
+    Should a drawing process die, the charts it had not delivered are drawn in this process.
+
+    Parameters
+    ----------
+    workers : int
+        Drawing processes to start (forked: Linux only, see :func:`start_chart_drawing`).
+    """
+
+    def __init__(self, workers: int) -> None:
+        context = multiprocessing.get_context("fork")
+        self._folder = Path(tempfile.mkdtemp(prefix="carefacility-charts-"))
+        self._jobs = context.SimpleQueue()
+        self._done = context.SimpleQueue()
+        self._next = 0
+        self._results: dict[int, tuple[bytes, bytes | None, list[Any]] | BaseException] = {}
+        self._ahead: list[tuple[_ChartJob, int]] = []
+        self._broken = False
+        for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
+            with contextlib.suppress(Exception):
+                stream.flush()
+        self._processes = [context.Process(target=_draw_charts_here, daemon=True,
+                                           args=(self._jobs, self._done, os.getpid()),
+                                           name=f"carefacility-charts-{i}")
+                           for i in range(workers)]
+        for process in self._processes:
+            process.start()
+        _ACTIVE_DRAWING[0] = self
+
+    @property
+    def usable(self) -> bool:
+        """Whether charts can still be drawn on the processes (open, none has died)."""
+        return bool(self._processes) and not self._broken
+
+    def submit(self, job: _ChartJob) -> int:
+        """Queue a chart on the drawing processes; its number for :meth:`collect`."""
+        number = self._next
+        self._next += 1
+        path = self._folder / f"chart-{number}"
+        path.write_bytes(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
+        self._jobs.put((number, str(path)))
+        return number
+
+    def draw_ahead(self, projection: PopulationProjection, scenario: Scenario | None = None,
+                   *, title: str | None = None, lang: Lang = "en", svg: bool = False) -> None:
+        """Start drawing the charts that depend only on the projection (and the back-test,
+        when none of its figures needs the run): the population pyramid, the elderly
+        population and the back-test chart, as the run's report will draw them.
+
+        Parameters
+        ----------
+        projection : PopulationProjection
+            The projection the run will use.
+        scenario : Scenario, optional
+            The scenario, for the back-test of its ``observed`` figures and the title.
+        title : str, optional
+            The report's title (default: the scenario's name).
+        lang : {"en", "zh"}
+        svg : bool
+            As the report will be written.
+        """
+        if not self.usable:
+            return
+        title = title or (scenario.name if scenario is not None else "")
+        tables: dict[str, pd.DataFrame] = dict(_projection_tables(projection))
+        if scenario is not None and scenario.spec.observed:
+            from carefacility.runner.backtest import scenario_backtest
+
+            backtest = scenario_backtest(scenario, projection)
+            if not backtest["projected"].isna().any():  # else the run fills some figures
+                tables["backtest"] = backtest
+        keys = _projection_chart_keys(tables)
+        for key in sorted(keys, key=_CHART_COST_ORDER.index):
+            job = _ChartJob(key, {name: tables[name] for name in _CHART_TABLES[key]},
+                            title, lang, svg)
+            self._ahead.append((job, self.submit(job)))
+
+    def wait(self) -> None:
+        """Wait until the charts drawn ahead are drawn (a benchmark's starting line)."""
+        self.collect([number for _, number in self._ahead])
+
+    def render(self, jobs: Sequence[_ChartJob], *, meanwhile: Callable[[], None]
+               ) -> list[tuple[bytes, bytes | None]]:
+        """PNG and SVG (or None) of each chart of ``jobs``, in order: those drawn ahead from
+        the same tables are taken as they are, the others drawn on the processes while
+        ``meanwhile`` runs here."""
+        numbers: dict[int, int] = {}
+        for index in sorted(range(len(jobs)), key=lambda i: _CHART_COST_ORDER.index(
+                jobs[i].key) if jobs[i].key in _CHART_COST_ORDER else 0):
+            job = jobs[index]
+            ahead = next((number for drawn, number in self._ahead if _same_job(drawn, job)),
+                         None)
+            numbers[index] = ahead if ahead is not None else self.submit(job)
+        meanwhile()
+        results = self.collect([numbers[index] for index in range(len(jobs))])
+        images = []
+        for job, result in zip(jobs, results, strict=True):
+            if result is None:  # its process died: draw it here
+                images.append(_render_chart(job))
+                continue
+            if isinstance(result, BaseException):
+                raise result
+            png, vector, caught = result
+            for message, category in caught:
+                warnings.warn(message, category, stacklevel=3)
+            images.append((png, vector))
+        return images
+
+    def collect(self, numbers: Sequence[int]
+                ) -> list[tuple[bytes, bytes | None, list[Any]] | BaseException | None]:
+        """The outcome of each submitted chart: ``(png, svg, warnings)``, the error it raised,
+        or None when a drawing process died before delivering it."""
+        from multiprocessing.connection import wait
+
+        wanted = set(numbers)
+        reader = self._done._reader  # to wait on it with the sentinels
+        while not self._broken and not wanted <= self._results.keys():
+            ready = wait([reader, *(process.sentinel for process in self._processes)])
+            if reader in ready:
+                number, error, caught = self._done.get()
+                path = self._folder / f"chart-{number}"
+                if error is not None:
+                    self._results[number] = error
+                else:
+                    svg_path = Path(f"{path}.svg")
+                    self._results[number] = (
+                        Path(f"{path}.png").read_bytes(),
+                        svg_path.read_bytes() if svg_path.exists() else None, caught)
+            elif any(not process.is_alive() for process in self._processes):
+                self._broken = True  # a process died: what it held is drawn here
+        return [self._results.get(number) for number in numbers]
+
+    def close(self) -> None:
+        """Stop the drawing processes and remove their files (charts drawn ahead and not
+        used are dropped)."""
+        if _ACTIVE_DRAWING[0] is self:
+            _ACTIVE_DRAWING[0] = None
+        processes, self._processes = self._processes, []
+        for process in processes:
+            if process.is_alive():
+                with contextlib.suppress(Exception):
+                    self._jobs.put(None)
+        for process in processes:  # a process still drawing (a chart not used) is stopped
+            process.join(timeout=0.5)
+            if process.is_alive():
+                process.terminate()
+                process.join(timeout=5)
+        for queue in (self._jobs, self._done):
+            with contextlib.suppress(Exception):
+                queue.close()
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+    def __enter__(self) -> ChartDrawing:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class _NoDrawing:
+    """What :func:`start_chart_drawing` returns when charts are drawn at the end instead."""
+
+    usable = False
+
+    def draw_ahead(self, *args: Any, **kwargs: Any) -> None:
+        """Nothing to draw ahead."""
+
+    def close(self) -> None:
+        """Nothing to stop."""
+
+    def __enter__(self) -> _NoDrawing:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def start_chart_drawing(workers: int | None) -> ChartDrawing | _NoDrawing:
+    """Start ``workers`` processes that draw the report's charts (see :class:`ChartDrawing`).
+
+    Call it early (``carefacility run`` does, before loading the scenario), give the
+    projection to :meth:`ChartDrawing.draw_ahead` as soon as it is made, and close it when the
+    report is written (it works as a context manager). While it is open, every report
+    written in this process (:func:`write_report`, :func:`rebuild_report`) draws its charts
+    on these processes.
+
+    Parameters
+    ----------
+    workers : int or None
+        Processes to start; with fewer than 2, or where processes cannot be forked safely
+        (Windows, macOS, or while other threads run: :func:`_can_fork`), none is started and
+        the report draws its charts as it would without this.
+
+    Returns
+    -------
+    ChartDrawing or an object with the same ``draw_ahead`` and ``close`` that does nothing
+    """
+    if workers is None or workers < 2 or not _can_fork():
+        return _NoDrawing()
+    return ChartDrawing(workers)
 
 
 def _backtest_chart(out: StagedOutput, table: pd.DataFrame, *, title: str, lang: Lang,
@@ -590,7 +902,7 @@ def write_report_files(out: StagedOutput, tables: dict[str, pd.DataFrame],
                        assumptions: Sequence[str] = (),
                        summary: dict[str, Any] | None = None, svg: bool = False,
                        per_replication_sheet: bool = False,
-                       workers: int | None = None) -> list[str]:
+                       workers: int | None = None, long_sheets: bool = False) -> list[str]:
     """Write the charts (PNG, and SVG when asked), ``report.html`` and ``results.xlsx`` into a
     staging folder.
 
@@ -603,7 +915,8 @@ def write_report_files(out: StagedOutput, tables: dict[str, pd.DataFrame],
         ``kpis_by_replication``, ``analytic_cross_check``, ``care_need``, ``bed_demand``,
         ``elderly_summary``, ``population``, ``backtest``, ... used when present; a
         ``backtest`` with rows adds ``backtest_chart`` and the report's back-test section).
-        Every table becomes a sheet of the workbook (``kpis_by_replication`` only with
+        The workbook shows them as the bureau's grids (:mod:`carefacility.report.excel`);
+        with ``long_sheets`` every table becomes a sheet too (``kpis_by_replication`` only with
         ``per_replication_sheet``), so pass exactly the tables whose CSV files sit beside it.
     metadata : dict
         The run's metadata (``run_metadata.json``).
@@ -623,6 +936,9 @@ def write_report_files(out: StagedOutput, tables: dict[str, pd.DataFrame],
         Put :data:`PER_REPLICATION_TABLE` into the workbook too (for Xicheng's defaults,
         23,700 rows that make the workbook five times slower to write); by default its
         ``about`` sheet says the table is in its CSV file only.
+    long_sheets : bool
+        Put every long table into the workbook as a sheet too, after the grids (by default
+        they are in their CSV files only, and ``about`` says so).
     workers : int, optional
         Draw the charts on this many forked processes while this process writes the workbook
         (and, from :func:`write_report`, the CSV files); the files are the same. Where
@@ -643,14 +959,16 @@ def write_report_files(out: StagedOutput, tables: dict[str, pd.DataFrame],
     """
     return _write_report_files(out, tables, metadata, title=title, lang=lang,
                                assumptions=assumptions, summary=summary, svg=svg,
-                               per_replication_sheet=per_replication_sheet, workers=workers)
+                               per_replication_sheet=per_replication_sheet, workers=workers,
+                               long_sheets=long_sheets)
 
 
 def _write_report_files(out: StagedOutput, tables: dict[str, pd.DataFrame],
                         metadata: dict[str, Any], *, title: str, lang: Lang,
                         assumptions: Sequence[str], summary: dict[str, Any] | None, svg: bool,
                         per_replication_sheet: bool, workers: int | None,
-                        before_workbook: Callable[[], None] | None = None) -> list[str]:
+                        before_workbook: Callable[[], None] | None = None,
+                        long_sheets: bool = False) -> list[str]:
     """:func:`write_report_files`; ``before_workbook`` (e.g. writing the CSV files) runs in
     this process just before the workbook is written, while the charts are drawn on other
     processes when there are ``workers``."""
@@ -662,7 +980,8 @@ def _write_report_files(out: StagedOutput, tables: dict[str, pd.DataFrame],
     def workbook() -> None:
         if before_workbook is not None:
             before_workbook()
-        write_workbook(tables, out.path("results.xlsx"), lang=lang, csv_only=csv_only)
+        write_workbook(tables, out.path("results.xlsx"), lang=lang, csv_only=csv_only,
+                       long_sheets=long_sheets)
 
     images = _render_charts(jobs, workers, meanwhile=workbook)
     names: list[str] = []
@@ -706,7 +1025,7 @@ def write_report(source: RunResult | str | Path, out_dir: str | Path | None = No
                  assumptions: Sequence[str] | None = None,
                  summary: dict[str, Any] | None = None, force: bool = False,
                  svg: bool = False, per_replication_sheet: bool = False,
-                 workers: int | None = None) -> list[Path]:
+                 workers: int | None = None, long_sheets: bool = False) -> list[Path]:
     """Write a run's folder with its report, or rebuild the report of an existing folder.
 
     With a :class:`~carefacility.runner.results.RunResult`, write into ``out_dir``, in one staged
@@ -747,6 +1066,8 @@ def write_report(source: RunResult | str | Path, out_dir: str | Path | None = No
     workers : int, optional
         Draw the charts on this many processes while the workbook is written (by default
         everything is done in this process); the files are the same.
+    long_sheets : bool
+        Put every long table into ``results.xlsx`` too, after the bureau's grids.
 
     Returns
     -------
@@ -757,7 +1078,8 @@ def write_report(source: RunResult | str | Path, out_dir: str | Path | None = No
         if out_dir is not None and Path(out_dir).resolve() != Path(source).resolve():
             raise ValueError("rebuilding a report writes into its own folder; omit out_dir")
         return rebuild_report(source, lang=lang, force=force, svg=svg,
-                              per_replication_sheet=per_replication_sheet, workers=workers)
+                              per_replication_sheet=per_replication_sheet, workers=workers,
+                              long_sheets=long_sheets)
     if out_dir is None:
         raise ValueError("write_report(result, out_dir): the output folder is missing")
     result = source
@@ -782,7 +1104,8 @@ def write_report(source: RunResult | str | Path, out_dir: str | Path | None = No
         names += _write_report_files(out, tables, result.metadata, title=title, lang=lang,
                                      assumptions=context["assumptions"], summary=summary,
                                      svg=svg, per_replication_sheet=per_replication_sheet,
-                                     workers=workers, before_workbook=write_tables)
+                                     workers=workers, before_workbook=write_tables,
+                                     long_sheets=long_sheets)
         final = [out.final_path(name) for name in names]
     return final
 
@@ -991,7 +1314,7 @@ def read_run_folder(directory: str | Path
 
 def rebuild_report(directory: str | Path, *, lang: Lang = "en", force: bool = False,
                    svg: bool = False, per_replication_sheet: bool = False,
-                   workers: int | None = None) -> list[Path]:
+                   workers: int | None = None, long_sheets: bool = False) -> list[Path]:
     """Rebuild ``report.html``, ``results.xlsx`` and the charts of a run folder from its CSV and
     JSON files, without simulating again.
 
@@ -1005,7 +1328,7 @@ def rebuild_report(directory: str | Path, *, lang: Lang = "en", force: bool = Fa
     lang : {"en", "zh"}
     force : bool
         Write even if the folder holds files carefacility did not write.
-    svg, per_replication_sheet, workers
+    svg, per_replication_sheet, workers, long_sheets
         As for :func:`write_report_files`: the options decide, whatever the folder held (SVGs
         of an earlier write are removed without ``svg``).
 
@@ -1034,7 +1357,7 @@ def rebuild_report(directory: str | Path, *, lang: Lang = "en", force: bool = Fa
                                        assumptions=context.get("assumptions") or [],
                                        summary=context.get("summary") or None, svg=svg,
                                        per_replication_sheet=per_replication_sheet,
-                                       workers=workers)
+                                       workers=workers, long_sheets=long_sheets)
         except (LookupError, ValueError, TypeError, AttributeError, ArithmeticError) as error:
             # the layout checks of read_run_folder passed, yet a table or a field of
             # scenario_summary.json is not as the report expects it
