@@ -101,6 +101,7 @@ from carefacility.base.progress import Progress
 from carefacility.beds import BedSpec
 from carefacility.beds.engine_spec import BED_TYPES, DAYS_PER_YEAR
 from carefacility.population.projection import project_populations
+from carefacility.queueing.distributions import student_t_ppf
 from carefacility.runner.batch_session import BatchSession
 from carefacility.runner.executors import Batch, Executor
 from carefacility.runner.plan_candidates import (
@@ -555,8 +556,15 @@ def _minus_one(capacity: np.ndarray, bed_type: int, first: int, scenario_capacit
     return out
 
 
-def _ci(values: np.ndarray) -> tuple[float, float, float, int]:
-    """Mean and two-sided 95 % t interval over replications (NaN left out)."""
+def _is_share(metric: str) -> bool:
+    """Whether a service-level KPI is a share of applicants or admissions (in [0, 1])."""
+    return metric == "p_wait" or metric.endswith(("_share", "_within_threshold"))
+
+
+def _ci(values: np.ndarray, *, share: bool = False) -> tuple[float, float, float, int]:
+    """Mean and two-sided 95 % t interval over replications (NaN left out); a share's interval
+    is cut at 0 and 1, as in the run's KPIs (:func:`carefacility.runner.results.
+    summarise_replications`)."""
     data = np.asarray(values, dtype=float)
     data = data[np.isfinite(data)]
     if data.size == 0:
@@ -564,10 +572,11 @@ def _ci(values: np.ndarray) -> tuple[float, float, float, int]:
     mean = float(data.mean())
     if data.size < 2:
         return mean, mean, mean, int(data.size)
-    from scipy import stats
-
-    half = float(stats.t.ppf(0.975, data.size - 1) * data.std(ddof=1) / math.sqrt(data.size))
-    return mean, mean - half, mean + half, int(data.size)
+    half = float(student_t_ppf(0.975, data.size - 1) * data.std(ddof=1) / math.sqrt(data.size))
+    low, high = mean - half, mean + half
+    if share:
+        low, high = max(low, 0.0), min(high, 1.0)
+    return mean, low, high, int(data.size)
 
 
 def _status(comparison: str, threshold: float, low: float, high: float) -> str:
@@ -666,7 +675,8 @@ def _verify(jobs: list[tuple[str, str, CandidateInputs]], groups: SizingGroups,
                     label = first_label + year
                     if not constraint.applies(label):
                         continue
-                    mean, low, high, count = _ci(array[:, year])
+                    mean, low, high, count = _ci(array[:, year],
+                                                 share=_is_share(constraint.metric))
                     threshold = constraint.threshold
                     rows.append({
                         "variant": variant_name, "plan": plan, "target": constraint.target,

@@ -38,6 +38,7 @@ import pandas as pd
 
 from carefacility.beds import BedSpec
 from carefacility.beds.engine_spec import BED_TYPES
+from carefacility.queueing.distributions import student_t_ppf
 from carefacility.runner.batch_session import BatchSession
 from carefacility.runner.executors import Batch
 from carefacility.runner.plan_candidates import (
@@ -276,10 +277,8 @@ class UnitSearch:
         evaluated = self.cache.get(key)
         if evaluated is None:
             return 0.0
-        from scipy import stats
-
         cap = self.settings.spec.max_replications
-        quantile = float(stats.t.ppf(1.0 - self.settings.alpha_look, max(cap - 1, 1)))
+        quantile = float(student_t_ppf(1.0 - self.settings.alpha_look, max(cap - 1, 1)))
         label = self.first_year + year
         widest = 0.0
         for constraint in self.constraints:

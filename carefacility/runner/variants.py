@@ -56,6 +56,7 @@ from carefacility._version import __version__
 from carefacility.base.errors import Problem, ScenarioError
 from carefacility.base.progress import Progress
 from carefacility.population.projection import PopulationProjection, project_populations
+from carefacility.queueing.distributions import student_t_ppf
 from carefacility.runner.executors import Batch, Executor, run_batches
 from carefacility.runner.prepare import PreparedRun, prepare_run
 from carefacility.runner.replicate import replicate
@@ -476,8 +477,6 @@ def paired_differences(per_replication: Mapping[str, pd.DataFrame], baseline: st
         shares, not truncated to [0, 1]). With one pair, or differences that are all equal
         (plan arithmetic), the interval is the mean itself.
     """
-    from scipy import stats
-
     base = per_replication[baseline][["replication", "year", "metric", "value"]]
     parts = []
     for name, frame in per_replication.items():
@@ -491,7 +490,7 @@ def paired_differences(per_replication: Mapping[str, pd.DataFrame], baseline: st
         mean = grouped.mean()
         sd = grouped.std(ddof=1).fillna(0.0)
         counts = n.to_numpy()
-        quantile = stats.t.ppf(0.5 + confidence / 2, np.maximum(counts - 1, 1))
+        quantile = student_t_ppf(0.5 + confidence / 2, np.maximum(counts - 1, 1))
         half = np.where(counts > 1, quantile * sd.to_numpy() / np.sqrt(np.maximum(counts, 1)),
                         0.0)
         out = pd.DataFrame({"mean_difference": mean.to_numpy(),

@@ -40,6 +40,7 @@ from typing import Literal
 
 import numpy as np
 
+from carefacility.queueing.distributions import student_t_ppf
 from carefacility.targets.optimize_spec import OptimizeSpec
 from carefacility.targets.spec import TARGET_METRICS, TargetSpec
 
@@ -167,10 +168,8 @@ def decide(values: np.ndarray, constraint: ServiceConstraint, alpha: float, *,
         return "accept", math.nan, math.nan, math.nan
     mean = float(data.mean())
     if data.size > 1:
-        from scipy import stats  # here, not at import: it is slow to import
-
         spread = float(data.std(ddof=1))
-        half = float(stats.t.ppf(1.0 - alpha, data.size - 1)) * spread / math.sqrt(data.size)
+        half = float(student_t_ppf(1.0 - alpha, data.size - 1)) * spread / math.sqrt(data.size)
     else:
         half = math.inf
     lower, upper = mean - half, mean + half
