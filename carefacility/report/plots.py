@@ -38,6 +38,7 @@ __all__ = [
     "STATUS_COLOURS",
     "Lang",
     "MissingCJKFontWarning",
+    "add_source_line",
     "admitted_within_threshold",
     "backtest_chart",
     "bed_demand_supply",
@@ -45,6 +46,7 @@ __all__ = [
     "elderly_trend",
     "figure_images",
     "format_value",
+    "is_share_metric",
     "label",
     "nursing_share",
     "occupancy_by_type",
@@ -222,16 +224,28 @@ def _headroom(ax: Axes, factor: float = 1.3, minimum: float = 1.0) -> None:
     ax.set_ylim(0, max(top * factor, minimum))
 
 
+def _year_position(dates: pd.Series) -> np.ndarray:
+    """Where a date lies on a chart's year axis, on which year ``y`` is drawn at ``y`` and runs
+    from ``y − 0.5`` (1 January) to ``y + 0.5`` (31 December, end of day)."""
+    days = pd.to_datetime(dates)
+    length = np.where(days.dt.is_leap_year, 366.0, 365.0)
+    return days.dt.year.to_numpy() - 0.5 + (days.dt.day_of_year.to_numpy() - 1) / length
+
+
 def bed_demand_supply(kpis: pd.DataFrame, cross_check: pd.DataFrame | None = None, *,
                       bed_types: tuple[str, ...] = BED_TYPES, ax: Axes | None = None,
-                      lang: Lang = "en", title: str | None = None) -> Axes:
+                      lang: Lang = "en", title: str | None = None,
+                      schedule: pd.DataFrame | None = None) -> Axes:
     """Occupied beds (mean and 95 % CI) against the planned beds, by bed type.
 
-    Each bed type gets its colour: occupied beds as a line with a shaded confidence band, the
-    plan's beds in force at year end as a dashed step. With ``cross_check`` the pooled offered
-    load (beds that would be in use if nobody waited) and all planned beds are drawn in black:
-    where the load passes the beds, the plan cannot keep up even as one pool. Bed types with
-    neither beds nor residents are left out.
+    Each bed type gets its colour: occupied beds (the year's time average, drawn at the
+    middle of the year) as a line with a shaded confidence band, the plan's beds as a dashed
+    step. With ``schedule`` each step is drawn on its date (a year runs from ``y − 0.5`` on 1
+    January to ``y + 0.5`` on 31 December); without it, the beds in force at year end are drawn
+    as a step at each year's end. With ``cross_check`` the pooled offered load (beds that would
+    be in use if nobody waited) and all planned beds are drawn in black: where the load passes
+    the beds, the plan cannot keep up even as one pool. Bed types with neither beds nor
+    residents are left out.
 
     Parameters
     ----------
@@ -242,6 +256,9 @@ def bed_demand_supply(kpis: pd.DataFrame, cross_check: pd.DataFrame | None = Non
         The run's ``analytic_cross_check`` table (``year, beds, offered_load_beds``).
     bed_types : tuple of str
         Bed types to draw.
+    schedule : pandas.DataFrame, optional
+        The run's ``capacity_schedule`` (``date, bed_type, beds``: beds in force from each
+        date, :func:`carefacility.runner.prepare.capacity_schedule`).
     ax : matplotlib.axes.Axes, optional
     lang : {"en", "zh"}
     title : str, optional
@@ -251,6 +268,10 @@ def bed_demand_supply(kpis: pd.DataFrame, cross_check: pd.DataFrame | None = Non
     matplotlib.axes.Axes
     """
     ax = _axes(ax, (8.0, 5.0))
+    years = sorted(kpis["year"].unique()) if not kpis.empty else []
+    end = (years[-1] + 0.5) if years else None
+    steps = _dated_steps(schedule, end) if schedule is not None and not schedule.empty \
+        else None
     total = _kpi(kpis, "beds")
     planned = {"nursing": _kpi(kpis, "beds.nursing"), "dementia": _kpi(kpis, "beds.dementia")}
     if not total.empty:  # general beds are the beds that are neither nursing nor dementia
@@ -269,14 +290,26 @@ def bed_demand_supply(kpis: pd.DataFrame, cross_check: pd.DataFrame | None = Non
         if _has_values(occupied):
             _line_with_band(ax, occupied, colour=colour,
                             text=f"{name}: {label('occupied', lang)}")
-        if not beds.empty:
-            ax.step(beds.index.to_numpy(), beds["mean"].to_numpy(), where="mid", color=colour,
-                    linestyle="--", linewidth=1.3, label=f"{name}: {label('planned', lang)}")
+        text = f"{name}: {label('planned', lang)}"
+        if steps is not None and bed_type in steps:
+            x, y = steps[bed_type]
+            ax.step(x, y, where="post", color=colour, linestyle="--", linewidth=1.3, label=text)
+        elif not beds.empty:  # year-end beds, from the end of the year before
+            ax.step(np.r_[beds.index[0] - 0.5, beds.index.to_numpy() + 0.5],
+                    np.r_[beds["mean"].to_numpy()[:1], beds["mean"].to_numpy()], where="pre",
+                    color=colour, linestyle="--", linewidth=1.3, label=text)
     if cross_check is not None and not cross_check.empty:
         check = cross_check.sort_values("year")
-        ax.step(check["year"].to_numpy(), check["beds"].to_numpy(dtype=float), where="mid",
-                color="black", linestyle="--", linewidth=1.3,
-                label=f"{label('all_beds', lang)}: {label('planned', lang)}")
+        text = f"{label('all_beds', lang)}: {label('planned', lang)}"
+        if steps is not None and "all" in steps:
+            x, y = steps["all"]
+            ax.step(x, y, where="post", color="black", linestyle="--", linewidth=1.3,
+                    label=text)
+        else:
+            beds_all = check["beds"].to_numpy(dtype=float)
+            ax.step(np.r_[check["year"].to_numpy()[:1] - 0.5, check["year"].to_numpy() + 0.5],
+                    np.r_[beds_all[:1], beds_all], where="pre", color="black",
+                    linestyle="--", linewidth=1.3, label=text)
         ax.plot(check["year"].to_numpy(), check["offered_load_beds"].to_numpy(dtype=float),
                 color="black", linewidth=1.6, label=label("offered_load", lang))
     _year_axis(ax, lang)
@@ -286,6 +319,24 @@ def bed_demand_supply(kpis: pd.DataFrame, cross_check: pd.DataFrame | None = Non
     ax.legend(loc="upper left", fontsize="small", frameon=False, ncols=2)
     ax.set_title(title or label("bed_demand", lang))
     return _set_fonts(ax, lang)
+
+
+def _dated_steps(schedule: pd.DataFrame, end: float | None
+                 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The beds in force by type (and ``all``) as step points on the year axis: each date's
+    beds from its position on, held to ``end``."""
+    out = {}
+    table = schedule.assign(x=_year_position(schedule["date"]))
+    wide = table.pivot_table(index="x", columns="bed_type", values="beds", aggfunc="last")
+    wide = wide.sort_index().ffill().fillna(0.0)
+    wide["all"] = wide.sum(axis=1)
+    for column in wide.columns:
+        x = wide.index.to_numpy(dtype=float)
+        y = wide[column].to_numpy(dtype=float)
+        if end is not None and x[-1] < end:
+            x, y = np.r_[x, end], np.r_[y, y[-1]]
+        out[str(column)] = (x, y)
+    return out
 
 
 def waiting_times(kpis: pd.DataFrame, *, quantiles: tuple[str, ...] = ("p50", "p90", "p95"),
@@ -526,14 +577,22 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join([*lines, line.rstrip()]) or text
 
 
+def is_share_metric(metric: str) -> bool:
+    """Whether a KPI is a share (shown as a percentage): shares, coverage, occupancy,
+    utilisation, the share admitted within T, the probability of waiting."""
+    head = metric.split(".")[0]
+    return (metric.endswith("share") or "share" in head or head in ("occupancy", "p_wait")
+            or ".utilisation" in metric or head == "utilisation" or ".coverage" in metric
+            or metric.endswith("_within_threshold"))
+
+
 def format_value(value: float, metric: str) -> str:
     """A KPI value as planners read it: shares as percentages, counts with thousands commas."""
     value = float(value)
     if not np.isfinite(value):
         return "–"
-    if metric.endswith("share") or "share" in metric.split(".")[0] or metric.startswith(
-            ("occupancy", "utilisation")) or ".utilisation" in metric:
-        return f"{100 * value:.1f} %"
+    if is_share_metric(metric):
+        return f"{round(100 * value, 1) + 0.0:.1f} %"
     if abs(value) >= 100:
         return f"{value:,.0f}"
     return f"{value:,.1f}"
@@ -705,6 +764,17 @@ def backtest_chart(backtest: pd.DataFrame, *, axes: tuple[Axes, Axes] | None = N
 
 PNG_DPI = 150
 """Resolution of the PNG charts [dots per inch]."""
+
+
+def add_source_line(ax: Axes, text: str, lang: Lang = "en") -> Axes:
+    """Write ``text`` (where the figures come from) in small grey type at the foot of the
+    figure of ``ax``, in the chart's fonts; the figure grows by the line's height, and the
+    constrained layout keeps room for it (it is the figure's ``supxlabel``)."""
+    figure = ax.get_figure()
+    width, height = figure.get_size_inches()
+    figure.set_size_inches(width, height + 0.2)  # [in] one line of 7 pt type
+    figure.supxlabel(_wrap(text, 150), x=0.01, ha="left", fontsize=7, color="#5b6673")
+    return _set_fonts(ax, lang)
 
 
 def figure_images(ax: Axes, *, svg: bool = False) -> tuple[bytes, bytes | None]:

@@ -343,6 +343,10 @@ _CAPTIONS: dict[str, dict[str, str]] = {
     "nursing_share": {
         "en": "Nursing-type beds as a share of all beds in the plan, against the target.",
         "zh": "规划中护理型床位占全部床位的比例与目标对比。"},
+    "nursing_share_no_target": {
+        "en": "Nursing-type beds as a share of all beds in the plan (the scenario sets no "
+              "target for it).",
+        "zh": "规划中护理型床位占全部床位的比例（情景未设此项目标）。"},
     "service_utilisation": {
         "en": "Mean utilisation of day-care centres and meal points by zone and year "
               "(confidence intervals in the KPI tables).",
@@ -374,7 +378,7 @@ BACKTEST_CHART = "backtest_chart"
 
 _CHART_TABLES: dict[str, tuple[str, ...]] = {
     "scorecard_chart": ("scorecard",),
-    "beds_occupied_planned": ("kpis", "analytic_cross_check"),
+    "beds_occupied_planned": ("kpis", "analytic_cross_check", "capacity_schedule"),
     "waiting_times": ("kpis",),
     "admitted_within_threshold": ("kpis", "scorecard"),
     "occupancy_by_bed_type": ("kpis",),
@@ -397,11 +401,38 @@ class _ChartJob:
     title: str
     lang: Lang
     svg: bool
+    source: str = ""
+    """The source line drawn under the chart (:func:`_source_line`)."""
 
 
-def _chart_jobs(tables: dict[str, pd.DataFrame], *, title: str, lang: Lang, svg: bool
-                ) -> list[_ChartJob]:
-    """Every chart the tables allow, in report order (the back-test's last)."""
+_PROJECTION_CHARTS = ("elderly_population", "population_pyramid", BACKTEST_CHART)
+"""Charts drawn from the projection alone (their source line names no replications)."""
+
+
+def _source_line(key: str, title: str, lang: Lang,
+                 metadata: dict[str, Any] | None = None) -> str:
+    """The source line under a chart: the scenario, carefacility's version and what the chart
+    rests on — the projection, or the simulation's replications and seed."""
+    from carefacility._version import __version__
+
+    place = f"{title}; " if title else ""
+    place_zh = f"{title}；" if title else ""
+    meta = metadata or {}
+    if key in _PROJECTION_CHARTS or "replications" not in meta:
+        return (f"来源：{place_zh}carefacility {__version__} 队列要素法人口预测" if lang == "zh"
+                else f"Source: {place}cohort-component projection, carefacility {__version__}")
+    replications, seed = meta.get("replications"), meta.get("seed")
+    if lang == "zh":
+        return (f"来源：{place_zh}carefacility {__version__} 模拟，重复{replications}次，"
+                f"随机种子{seed}；均值及95%置信区间")
+    return (f"Source: {place}carefacility {__version__} simulation, {replications} "
+            f"replications, seed {seed}; means with 95 % CIs")
+
+
+def _chart_jobs(tables: dict[str, pd.DataFrame], *, title: str, lang: Lang, svg: bool,
+                metadata: dict[str, Any] | None = None) -> list[_ChartJob]:
+    """Every chart the tables allow, in report order (the back-test's last), each with its
+    source line (from the run's ``metadata``)."""
     kpis = tables["kpis"]
     metrics = set(kpis["metric"])
     scorecard = tables.get("scorecard")
@@ -422,7 +453,8 @@ def _chart_jobs(tables: dict[str, pd.DataFrame], *, title: str, lang: Lang, svg:
         keys.append("service_utilisation")
     keys += _projection_chart_keys(tables)
     return [_ChartJob(key, {name: tables[name] for name in _CHART_TABLES[key] if name in tables},
-                      title, lang, svg) for key in keys]
+                      title, lang, svg, _source_line(key, title, lang, metadata))
+            for key in keys]
 
 
 def _projection_chart_keys(tables: dict[str, pd.DataFrame]) -> list[str]:
@@ -441,6 +473,13 @@ def _projection_chart_keys(tables: dict[str, pd.DataFrame]) -> list[str]:
     return keys
 
 
+def _caption(key: str, scorecard: pd.DataFrame | None, lang: Lang) -> str:
+    """The caption of chart ``key``: of what it shows, a target only where there is one."""
+    if key == "nursing_share" and _target_of(scorecard, "nursing_share")[0] is None:
+        return _CAPTIONS["nursing_share_no_target"][lang]
+    return _CAPTIONS[key][lang]
+
+
 def _draw_chart(job: _ChartJob) -> Any:
     """Draw the chart of ``job``; its :class:`matplotlib.axes.Axes`."""
     from carefacility.report import plots
@@ -450,7 +489,8 @@ def _draw_chart(job: _ChartJob) -> Any:
     if key == "scorecard_chart":
         return plots.scorecard_chart(scorecard, lang=lang)
     if key == "beds_occupied_planned":
-        return plots.bed_demand_supply(kpis, tables.get("analytic_cross_check"), lang=lang)
+        return plots.bed_demand_supply(kpis, tables.get("analytic_cross_check"), lang=lang,
+                                       schedule=tables.get("capacity_schedule"))
     if key == "waiting_times":
         return plots.waiting_times(kpis, lang=lang)
     if key == "admitted_within_threshold":
@@ -481,7 +521,10 @@ def _render_chart(job: _ChartJob) -> tuple[bytes, bytes | None]:
     """Draw the chart of ``job``: its PNG and (when asked) SVG."""
     from carefacility.report import plots
 
-    return plots.figure_images(_draw_chart(job), svg=job.svg)
+    ax = _draw_chart(job)
+    if job.source:
+        plots.add_source_line(ax, job.source, job.lang)
+    return plots.figure_images(ax, svg=job.svg)
 
 
 def _render_chart_in_worker(job: _ChartJob
@@ -578,6 +621,7 @@ def _same_table(first: pd.DataFrame, second: pd.DataFrame) -> bool:
 def _same_job(first: _ChartJob, second: _ChartJob) -> bool:
     return (first.key == second.key and first.title == second.title
             and first.lang == second.lang and first.svg == second.svg
+            and first.source == second.source
             and first.tables.keys() == second.tables.keys()
             and all(_same_table(first.tables[name], second.tables[name])
                     for name in first.tables))
@@ -706,7 +750,7 @@ class ChartDrawing:
         keys = _projection_chart_keys(tables)
         for key in sorted(keys, key=_CHART_COST_ORDER.index):
             job = _ChartJob(key, {name: tables[name] for name in _CHART_TABLES[key]},
-                            title, lang, svg)
+                            title, lang, svg, _source_line(key, title, lang))
             self._ahead.append((job, self.submit(job)))
 
     def wait(self) -> None:
@@ -837,7 +881,8 @@ def start_chart_drawing(workers: int | None) -> ChartDrawing | _NoDrawing:
 def _backtest_chart(out: StagedOutput, table: pd.DataFrame, *, title: str, lang: Lang,
                     svg: bool = False) -> tuple[list[str], Chart]:
     """Draw and save the back-test chart; its file names and the chart for the report."""
-    job = _ChartJob(BACKTEST_CHART, {"backtest": table}, title, lang, svg)
+    job = _ChartJob(BACKTEST_CHART, {"backtest": table}, title, lang, svg,
+                    _source_line(BACKTEST_CHART, title, lang))
     png, vector = _render_chart(job)
     chart = Chart(key=BACKTEST_CHART, title=labels.label("backtest", lang), png=png, svg=vector,
                   caption=_CAPTIONS[BACKTEST_CHART][lang])
@@ -974,7 +1019,7 @@ def _write_report_files(out: StagedOutput, tables: dict[str, pd.DataFrame],
     processes when there are ``workers``."""
     if "kpis" not in tables:
         raise KeyError("the report needs the `kpis` table (kpis.csv)")
-    jobs = _chart_jobs(tables, title=title, lang=lang, svg=svg)
+    jobs = _chart_jobs(tables, title=title, lang=lang, svg=svg, metadata=metadata)
     csv_only = () if per_replication_sheet else (PER_REPLICATION_TABLE,)
 
     def workbook() -> None:
@@ -990,7 +1035,7 @@ def _write_report_files(out: StagedOutput, tables: dict[str, pd.DataFrame],
     for job, (png, vector) in zip(jobs, images, strict=True):
         names += _write_chart_files(out, job.key, png, vector)
         chart = Chart(key=job.key, title=_chart_title(job.key, tables["kpis"], lang), png=png,
-                      svg=vector, caption=_CAPTIONS[job.key][lang])
+                      svg=vector, caption=_caption(job.key, tables.get("scorecard"), lang))
         if job.key == BACKTEST_CHART:
             history = chart
         else:

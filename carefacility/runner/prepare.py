@@ -67,7 +67,11 @@ from carefacility.beds.simulation_spec import (
 )
 from carefacility.need.demand import BedDemand, ResidentDynamics, bed_demand, resident_dynamics
 from carefacility.need.projection import project_need
-from carefacility.population.projection import PopulationProjection, project_populations
+from carefacility.population.projection import (
+    PopulationProjection,
+    anniversary,
+    project_populations,
+)
 from carefacility.queueing.cross_check import pooled_queue_check
 from carefacility.runner.calibration import RunCalibration, calibrate_base_year
 from carefacility.runner.services import (
@@ -78,7 +82,8 @@ from carefacility.runner.structure_check import pools_check, transient_check, wi
 from carefacility.scenario.loader import NO_POPULATION, Scenario
 from carefacility.services.engine_spec import ServiceSpec
 
-__all__ = ["DAYS_PER_YEAR", "PreparedRun", "initial_residents", "prepare_run",
+__all__ = ["DAYS_PER_YEAR", "PreparedRun", "capacity_schedule", "initial_residents",
+           "prepare_run",
            "residents_by_level"]
 
 DAYS_PER_YEAR = 365
@@ -107,7 +112,8 @@ class PreparedRun:
         With several bases, persons aged 60+ of each basis by model year [persons]
         (``beds_per_1000_60plus.<basis>`` and ``pop_60plus.<basis>`` KPIs); empty with one.
     tables : dict of str to pandas.DataFrame
-        Deterministic tables: ``elderly_summary``, ``care_need``, ``bed_demand``.
+        Deterministic tables: ``elderly_summary``, ``care_need``, ``bed_demand``,
+        ``capacity_schedule`` (:func:`capacity_schedule`).
     """
 
     spec: BedSpec
@@ -217,6 +223,33 @@ def _capacity_timeline(plan: PlanArrays, start: dt.date, n_years: int
         mean[year] /= DAYS_PER_YEAR
         year_end[year] = capacity
     return initial, changes, mean, year_end
+
+
+def capacity_schedule(plan: PlanArrays, start: dt.date, n_years: int) -> pd.DataFrame:
+    """The plan's beds in force by type from the start and after each dated change within the
+    simulated years: ``date, bed_type, beds`` (ISO dates, beds in force from that date on)
+    [beds], so that charts draw a build step on its date.
+
+    Changes on the same date are applied together (one row per type and date).
+    """
+    initial = plan.capacity_at(start).sum(axis=0).astype(np.int64)
+    end = anniversary(start, n_years)
+    rows = [(start.isoformat(), BED_TYPE_NAMES[index], int(initial[index]))
+            for index in range(len(BED_TYPE_NAMES))]
+    capacity = initial.copy()
+    changes = sorted((when, source, target, beds)
+                     for when, _home, source, target, beds in plan.capacity_changes
+                     if start < when < end)
+    for position, (when, source, target, beds) in enumerate(changes):
+        if source >= 0:
+            capacity[source] -= beds
+        if target >= 0:
+            capacity[target] += beds
+        last_of_date = position + 1 == len(changes) or changes[position + 1][0] != when
+        if last_of_date:
+            rows += [(when.isoformat(), BED_TYPE_NAMES[index], int(capacity[index]))
+                     for index in range(len(BED_TYPE_NAMES))]
+    return pd.DataFrame(rows, columns=["date", "bed_type", "beds"])
 
 
 @dataclass(frozen=True)
@@ -502,6 +535,8 @@ def prepare_run(scenario: Scenario, projection: PopulationProjection | None = No
             capacity_year_end=capacity_year_end, pop_60plus=np.full(years.size, np.nan),
             basis=NO_POPULATION, zones=plan.zones,
             tables={"bed_demand": demand_table, "analytic_cross_check": cross_check,
+                    "capacity_schedule": capacity_schedule(plan, simulation.start_date,
+                                                          years.size),
                     **structure},
         )
     projection = model.projection
@@ -522,7 +557,9 @@ def prepare_run(scenario: Scenario, projection: PopulationProjection | None = No
                 ["persons"].sum(),
                 "bed_demand": demand_table,
                 "calibration": model.calibration.table,
-                "analytic_cross_check": cross_check, **structure},
+                "analytic_cross_check": cross_check,
+                "capacity_schedule": capacity_schedule(plan, simulation.start_date,
+                                                          years.size), **structure},
     )
 
 

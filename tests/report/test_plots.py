@@ -187,7 +187,46 @@ def test_bed_chart_leaves_out_bed_types_without_beds() -> None:
     assert plots.label("offered_load", "en") in labels
     planned_general = next(line for line in ax.get_lines()
                            if line.get_label() == "General beds: planned")
-    assert list(planned_general.get_ydata()) == [600, 600, 600, 600, 600, 600]
+    # without the dated schedule: the beds in force at each year's end, from the first year's
+    # start (a year y runs from y - 0.5 to y + 0.5 on the axis)
+    assert list(planned_general.get_ydata()) == [600] * 7
+    assert list(planned_general.get_xdata()) == [YEARS[0] - 0.5, *(y + 0.5 for y in YEARS)]
+
+
+def test_dated_build_steps_are_drawn_on_their_dates() -> None:
+    schedule = pd.DataFrame({
+        "date": ["2021-01-01"] * 3 + ["2022-07-02"] * 3 + ["2023-12-31"] * 3,
+        "bed_type": ["general", "nursing", "dementia"] * 3,
+        "beds": [600, 400, 0, 600, 450, 0, 600, 500, 0]})
+    ax = plots.bed_demand_supply(make_kpis(), make_cross_check(), schedule=schedule)
+    nursing = next(line for line in ax.get_lines()
+                   if line.get_label() == "Nursing-type beds: planned")
+    x, y = nursing.get_xdata(), nursing.get_ydata()
+    # 1 January is the year's start (y - 0.5), 2 July (day 183) about its middle, 31 December
+    # its last day
+    assert x[0] == 2020.5 and y[0] == 400
+    assert x[1] == pytest.approx(2021.5 + 182 / 365) and y[1] == 450
+    assert x[2] == pytest.approx(2023.5 - 1 / 365) and y[2] == 500
+    assert x[-1] == YEARS[-1] + 0.5 and y[-1] == 500  # held to the end of the last year
+    total = next(line for line in ax.get_lines() if line.get_label() == "All beds: planned")
+    assert list(total.get_ydata()[:3]) == [1000, 1050, 1100]
+
+
+def test_source_line_sits_under_the_chart() -> None:
+    ax = plots.nursing_share(make_kpis())
+    height = ax.get_figure().get_size_inches()[1]
+    plots.add_source_line(ax, "Source: somewhere", "en")
+    figure = ax.get_figure()
+    assert figure.get_size_inches()[1] == pytest.approx(height + 0.2)
+    assert figure.get_supxlabel() == "Source: somewhere"
+
+
+@pytest.mark.parametrize(("metric", "text"), [
+    ("day_centre.coverage_communities", "100.0 %"), ("p_wait", "100.0 %"),
+    ("share_served_within_threshold", "100.0 %"), ("beds", "1.0")])
+def test_shares_of_every_kind_are_percentages(metric: str, text: str) -> None:
+    assert plots.format_value(1.0, metric) == text
+    assert plots.format_value(-0.0, "p_wait") == "0.0 %"
 
 
 def test_admitted_within_reads_the_threshold_from_the_unit() -> None:
