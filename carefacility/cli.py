@@ -123,6 +123,19 @@ def _set_option(command: Callable[..., None]) -> Callable[..., None]:
                         help=_SET_HELP)(command)
 
 
+def _executor_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--executor, --workers and --dask-address, shared by the commands that simulate."""
+    command = click.option("--dask-address", default=None,
+                           help="Dask scheduler address (e.g. tcp://10.0.0.5:8786); default: "
+                                "a local one.")(command)
+    command = click.option("--workers", type=click.IntRange(1), default=None,
+                           help="Worker processes (default: all CPUs).")(command)
+    return click.option("--executor", type=click.Choice(["processes", "serial", "dask"]),
+                        default="processes", show_default=True,
+                        help="Where replications run; results are identical whichever is "
+                             "used.")(command)
+
+
 def _output_options(command: Callable[..., None]) -> Callable[..., None]:
     """--out, --lang, --force and --svg, shared by the commands that write a folder."""
     command = click.option("--svg", is_flag=True, help=_SVG_HELP)(command)
@@ -288,13 +301,7 @@ def _check_output_folder(out_dir: Path, *, force: bool, estimated_bytes: int) ->
               help="Replications (default: the scenario's simulation.replications).")
 @click.option("--seed", type=click.IntRange(0), default=None,
               help="Seed (default: the scenario's simulation.seed).")
-@click.option("--executor", type=click.Choice(["processes", "serial", "dask"]),
-              default="processes", show_default=True,
-              help="Where replications run; results are identical whichever is used.")
-@click.option("--workers", type=click.IntRange(1), default=None,
-              help="Worker processes (default: all CPUs).")
-@click.option("--dask-address", default=None,
-              help="Dask scheduler address (e.g. tcp://10.0.0.5:8786); default: a local one.")
+@_executor_options
 @click.option("--until-decided", is_flag=True,
               help="Add replications until every target is met or missed at 95 % "
                    "(or --max-replications ran); --replications is the first round.")
@@ -514,17 +521,9 @@ def _replication_options(command: Callable[..., None]) -> Callable[..., None]:
         click.option("--seed", type=click.IntRange(0), default=None,
                      help="Seed of every variant (default: the first scenario's "
                           "simulation.seed)."),
-        click.option("--executor", type=click.Choice(["processes", "serial", "dask"]),
-                     default="processes", show_default=True,
-                     help="Where replications run; results are identical whichever is used."),
-        click.option("--workers", type=click.IntRange(1), default=None,
-                     help="Worker processes (default: all CPUs)."),
-        click.option("--dask-address", default=None,
-                     help="Dask scheduler address (e.g. tcp://10.0.0.5:8786); default: a "
-                          "local one."),
     )):
         command = option(command)
-    return command
+    return _executor_options(command)
 
 
 def _checked_dask_address(executor: str, dask_address: str | None) -> str | None:
@@ -744,13 +743,7 @@ def _plan_lines(result: Any) -> list[str]:
                    "plan (default: optimize.replications, 10).")
 @click.option("--seed", type=click.IntRange(0), default=None,
               help="Seed (default: the scenario's simulation.seed).")
-@click.option("--executor", type=click.Choice(["processes", "serial", "dask"]),
-              default="processes", show_default=True,
-              help="Where replications run; results are identical whichever is used.")
-@click.option("--workers", type=click.IntRange(1), default=None,
-              help="Worker processes (default: all CPUs).")
-@click.option("--dask-address", default=None,
-              help="Dask scheduler address (e.g. tcp://10.0.0.5:8786); default: a local one.")
+@_executor_options
 @click.option("--robust", is_flag=True,
               help="Size against the demographic variants too (death rates ±10 % and the "
                    "scenario's optimize.robust override sets): the most beds any needs.")

@@ -32,6 +32,7 @@ from carefacility.runner.executors import (
     check_dask_address,
     default_workers,
     exit_with_parent,
+    stack_by_batch,
 )
 
 __all__ = ["BatchSession"]
@@ -107,16 +108,7 @@ class BatchSession:
             frames = self._on_processes(replicate, batches, seed, jobs, tick)
         else:
             frames = self._on_dask(replicate, batches, seed, jobs, tick)
-        out = []
-        for number in range(len(batches)):
-            mine = [(index, frame) for (batch, index), frame in zip(jobs, frames, strict=True)
-                    if batch == number]
-            for index, frame in mine:
-                frame.insert(0, "replication", index)
-            joined = pd.concat([frame for _, frame in mine], ignore_index=True)
-            out.append(joined.sort_values(["replication", "year", "metric"], kind="stable",
-                                          ignore_index=True))
-        return out
+        return stack_by_batch(jobs, frames, len(batches))
 
     def _on_processes(self, replicate: Replicate, batches: list[Batch], seed: int,
                       jobs: list[tuple[int, int]], tick: Callable[[], None]

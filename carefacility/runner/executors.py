@@ -35,7 +35,7 @@ import pandas as pd
 
 __all__ = ["DASK_CONNECT_TIMEOUT_SECONDS", "Batch", "DaskAddressError", "Executor", "OnResult",
            "check_dask_address", "check_dask_scheduler", "default_workers", "exit_with_parent",
-           "run_batches", "run_replications", "watch_parent"]
+           "run_batches", "run_replications", "stack_by_batch", "watch_parent"]
 
 Executor = Literal["serial", "processes", "dask"]
 Replicate = Callable[[Any, int, int], pd.DataFrame]
@@ -338,8 +338,15 @@ def run_batches(replicate: Replicate, batches: list[Batch], *, seed: int,
         frames = _run_on_dask(replicate, batches, seed, jobs, workers, dask_address, tick)
     else:
         raise ValueError(f"executor must be serial, processes or dask (got {executor!r})")
+    return stack_by_batch(jobs, frames, len(batches))
+
+
+def stack_by_batch(jobs: list[tuple[int, int]], frames: list[pd.DataFrame],
+                   n_batches: int) -> list[pd.DataFrame]:
+    """The frames of ``jobs`` (``(batch, replication)`` pairs, in the order of ``frames``) as
+    one table per batch: ``replication`` first, sorted by replication, year and metric."""
     stacked = []
-    for number in range(len(batches)):
+    for number in range(n_batches):
         mine = [(index, frame) for (batch, index), frame in zip(jobs, frames, strict=True)
                 if batch == number]
         for index, frame in mine:
