@@ -282,7 +282,7 @@ simulation:
     assert run.spec.initial_residents.sum() == 0
     assert run.basis == "none"
     assert np.all(np.isnan(run.pop_60plus))
-    assert set(run.tables) == {"bed_demand", "analytic_cross_check"}
+    assert set(run.tables) == {"bed_demand", "analytic_cross_check", "capacity_schedule"}
     demand = run.tables["bed_demand"]
     assert demand["applicants_per_year"].sum() == pytest.approx(2 * 36.5)
 
