@@ -256,11 +256,7 @@ def project(scenario_file: Path, out_dir: Path, lang: str, force: bool, svg: boo
     progress = _progress(quiet, verbose)
     from carefacility import api
 
-    try:
-        with progress.stage("load"):
-            scenario = api.load_scenario(scenario_file, overrides)
-    except ScenarioError as error:
-        _fail_bad_input(error.report())
+    scenario = _load_scenario(scenario_file, overrides, progress)
     if scenario.population is None:
         _fail_bad_input(f"{scenario_file}: no `population` section to project (the demand is "
                         "given in simulation.arrivals); `carefacility run` simulates it")
@@ -280,6 +276,21 @@ def project(scenario_file: Path, out_dir: Path, lang: str, force: bool, svg: boo
                f"in {seconds:.1f} s")
     for path in written:
         click.echo(f"  wrote {path}")
+
+
+def _load_scenario(scenario_file: Path, overrides: tuple[str, ...],
+                   progress: Any = None) -> Any:
+    """The scenario of a command, timed as the stage ``load`` when there is a ``progress``;
+    every problem printed and exit 2 when it has any."""
+    from carefacility import api
+
+    try:
+        if progress is None:
+            return api.load_scenario(scenario_file, overrides)
+        with progress.stage("load"):
+            return api.load_scenario(scenario_file, overrides)
+    except ScenarioError as error:
+        _fail_bad_input(error.report())
 
 
 def _check_output_folder(out_dir: Path, *, force: bool, estimated_bytes: int) -> None:
@@ -357,11 +368,7 @@ def run(scenario_file: Path, out_dir: Path, replications: int | None, seed: int 
     # draw the projection's charts while the replications run (none with --executor serial)
     charts = start_chart_drawing(None if executor == "serial" else workers or default_workers())
     click.get_current_context().call_on_close(charts.close)
-    try:
-        with progress.stage("load"):
-            scenario = api.load_scenario(scenario_file, overrides)
-    except ScenarioError as error:
-        _fail_bad_input(error.report())
+    scenario = _load_scenario(scenario_file, overrides, progress)
     simulation = scenario.spec.simulation
     if scenario.plan is None or simulation is None:
         _fail_bad_input(f"{scenario_file}: no `plan` and `simulation` sections; "
@@ -448,10 +455,7 @@ def backtest(scenario_file: Path, out_dir: Path, lang: str, force: bool, svg: bo
     from carefacility import api
     from carefacility.report.writer import write_backtest_outputs
 
-    try:
-        scenario = api.load_scenario(scenario_file, overrides)
-    except ScenarioError as error:
-        _fail_bad_input(error.report())
+    scenario = _load_scenario(scenario_file, overrides)
     if not scenario.spec.observed:
         _fail_bad_input(f"{scenario_file}: no `observed` section: list the place's published "
                         "figures (year, basis, metric, value, source) to compare with")
@@ -774,11 +778,7 @@ def optimize(scenario_file: Path, out_dir: Path, lang: str, force: bool, svg: bo
     from carefacility.targets.service_levels import service_constraints
 
     progress.seconds["import"] = time.perf_counter() - started
-    try:
-        with progress.stage("load"):
-            scenario = api.load_scenario(scenario_file, overrides)
-    except ScenarioError as error:
-        _fail_bad_input(error.report())
+    scenario = _load_scenario(scenario_file, overrides, progress)
     simulation = scenario.spec.simulation
     if scenario.plan is None or simulation is None:
         _fail_bad_input(f"{scenario_file}: no `plan` and `simulation` sections: "

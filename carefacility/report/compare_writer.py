@@ -30,34 +30,13 @@ from typing import Any
 import pandas as pd
 
 from carefacility.report.labels import Lang
-from carefacility.report.output_folder import StagedOutput, staged_output, write_csv
+from carefacility.report.output_folder import staged_output, write_chart, write_csv
 from carefacility.runner.variants import CompareResult
 
-__all__ = ["COMPARE_TABLES", "write_chart", "write_compare_outputs"]
+__all__ = ["COMPARE_TABLES", "write_compare_outputs"]
 
 COMPARE_TABLES = ("variants", "differences", "scorecards", "kpis_by_replication")
 """The tables of a compare folder (``<name>.csv``)."""
-
-
-def write_chart(out: StagedOutput, stem: str, ax: Any, *, svg: bool = False) -> list[str]:
-    """Save a chart into the staging folder as ``stem.png`` (and ``stem.svg``); close it.
-
-    Returns
-    -------
-    list of str
-        The file names written.
-    """
-    from carefacility.report import plots
-
-    png, vector = plots.figure_images(ax, svg=svg)
-    names = [f"{stem}.png"]
-    out.path(names[0]).write_bytes(png)
-    if vector is not None:
-        names.append(f"{stem}.svg")
-        out.path(names[1]).write_bytes(vector)
-    else:
-        out.remove(f"{stem}.svg")
-    return names
 
 
 def _per_replication(result: CompareResult) -> pd.DataFrame:

@@ -37,7 +37,13 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from carefacility.report.kpi_names import PARTS, is_fraction, kpi_name, unit_name
+from carefacility.report.kpi_names import (
+    PARTS,
+    is_fraction,
+    is_share_metric,
+    kpi_name,
+    unit_name,
+)
 from carefacility.runner.results import summarise_replications
 
 __all__ = ["Chart", "format_number", "kpi_groups", "metric_name", "render_html"]
@@ -471,8 +477,7 @@ def _scorecard_grid(scorecard: pd.DataFrame | None, kpis: pd.DataFrame, lang: st
         metric = str(first.get("metric", ""))
         unit = str(units.get(metric, ""))
         if not unit:  # a metric the KPIs lack: shares by their name
-            unit = "fraction" if ("share" in metric or metric.startswith("occupancy")
-                                  or "utilisation" in metric or ".coverage" in metric) else ""
+            unit = "fraction" if is_share_metric(metric) else ""
         comparison = str(first.get("comparison", ""))
         sign = {">=": "≥", "<=": "≤"}.get(comparison, comparison)
         label = first.get("label", target)

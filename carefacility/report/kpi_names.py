@@ -14,7 +14,8 @@ import re
 
 from carefacility.report.labels import Lang
 
-__all__ = ["KPI_NAMES", "PARTS", "is_fraction", "kpi_name", "number_format", "unit_name"]
+__all__ = ["KPI_NAMES", "PARTS", "is_fraction", "is_share_metric", "kpi_name", "number_format",
+           "unit_name"]
 
 KPI_NAMES: dict[str, tuple[str, str]] = {
     "beds": ("Beds in force (year-end)", "床位数（年末）"),
@@ -188,6 +189,15 @@ def is_fraction(unit: str) -> bool:
     """Whether a KPI with ``unit`` is a share (shown as a percentage)."""
     return isinstance(unit, str) and (unit.startswith("fraction") or unit.startswith(
         "occupied / beds"))
+
+
+def is_share_metric(metric: str) -> bool:
+    """Whether a KPI is a share (shown as a percentage): shares, coverage, occupancy,
+    utilisation, the share admitted within T, the probability of waiting."""
+    head = metric.split(".")[0]
+    return (metric.endswith("share") or "share" in head or head in ("occupancy", "p_wait")
+            or ".utilisation" in metric or head == "utilisation" or ".coverage" in metric
+            or metric.endswith("_within_threshold"))
 
 
 def number_format(unit: str) -> str:

@@ -27,10 +27,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from carefacility.report.labels import Lang
-from carefacility.report.output_folder import StagedOutput, staged_output, write_csv
+from carefacility.report.output_folder import staged_output, write_chart, write_csv
 from carefacility.runner.optimize import OptimizeResult
 
 __all__ = ["METADATA_FILE", "OPTIMIZE_TABLES", "write_optimize_outputs"]
@@ -40,20 +39,6 @@ OPTIMIZE_TABLES = ("minimal_plan", "optimize_summary", "plan_costs", "minimal_si
 """The tables of an optimize folder (``<name>.csv``; costs and sites only when present)."""
 
 METADATA_FILE = "optimize_metadata.json"
-
-
-def _chart(out: StagedOutput, stem: str, ax: Any, svg: bool) -> list[str]:
-    from carefacility.report import plots
-
-    png, vector = plots.figure_images(ax, svg=svg)
-    names = [f"{stem}.png"]
-    out.path(names[0]).write_bytes(png)
-    if vector is not None:
-        names.append(f"{stem}.svg")
-        out.path(names[1]).write_bytes(vector)
-    else:
-        out.remove(f"{stem}.svg")
-    return names
 
 
 def write_optimize_outputs(result: OptimizeResult, out_dir: str | Path, *, lang: Lang = "en",
@@ -103,14 +88,14 @@ def write_optimize_outputs(result: OptimizeResult, out_dir: str | Path, *, lang:
         names.append(METADATA_FILE)
         plan = result.minimal_plan
         prefix = f"{name}: " if name else ""
-        names += _chart(out, "planned_vs_needed", plan_plots.planned_against_needed(
-            plan, lang=lang, title=prefix + plan_plots.chart_title("all", lang)), svg)
+        names += write_chart(out, "planned_vs_needed", plan_plots.planned_against_needed(
+            plan, lang=lang, title=prefix + plan_plots.chart_title("all", lang)), svg=svg)
         types = [t for t in dict.fromkeys(plan.loc[plan["method"] == "simulation", "bed_type"])
                  if t != "all"]
         for bed_type in types if len(types) > 1 else []:
-            names += _chart(out, f"planned_vs_needed_{bed_type}",
+            names += write_chart(out, f"planned_vs_needed_{bed_type}",
                             plan_plots.planned_against_needed(
                                 plan, bed_type=bed_type, lang=lang,
-                                title=prefix + plan_plots.chart_title(bed_type, lang)), svg)
+                                title=prefix + plan_plots.chart_title(bed_type, lang)), svg=svg)
         final = [out.final_path(file) for file in names]
     return final

@@ -68,7 +68,7 @@ import shutil
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # pandas is imported when a table is written: the CLI imports this at start
     import pandas as pd
@@ -87,6 +87,8 @@ __all__ = [
     "restore_formulas",
     "restore_text",
     "staged_output",
+    "write_chart",
+    "write_chart_files",
     "write_csv",
 ]
 
@@ -226,6 +228,27 @@ def _has_carriage_return(frame: pd.DataFrame) -> bool:
     return any(isinstance(c, str) and "\r" in c for c in frame.columns) or any(
         "\r" in text for position in range(frame.shape[1])
         if _is_text_column(frame.iloc[:, position]) for text in _texts(frame.iloc[:, position]))
+
+
+def write_chart_files(out: StagedOutput, stem: str, png: bytes, svg: bytes | None
+                      ) -> list[str]:
+    """Write ``stem.png`` and, when given, ``stem.svg`` into a staging folder; without an SVG,
+    one that an earlier write left in the folder is removed with the publication (it would
+    show another run). Returns the file names written."""
+    out.path(f"{stem}.png").write_bytes(png)
+    if svg is None:
+        out.remove(f"{stem}.svg")
+        return [f"{stem}.png"]
+    out.path(f"{stem}.svg").write_bytes(svg)
+    return [f"{stem}.png", f"{stem}.svg"]
+
+
+def write_chart(out: StagedOutput, stem: str, ax: Any, *, svg: bool = False) -> list[str]:
+    """Save the chart of ``ax`` into a staging folder (:func:`write_chart_files` of
+    :func:`carefacility.report.plots.figure_images`). Returns the file names written."""
+    from carefacility.report import plots
+
+    return write_chart_files(out, stem, *plots.figure_images(ax, svg=svg))
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

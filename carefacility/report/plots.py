@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from carefacility.report.fonts import CJK as _CJK
 from carefacility.report.fonts import MissingCJKFontWarning, cjk_font_family
 from carefacility.report.fonts import apply_chart_fonts as _set_fonts
+from carefacility.report.kpi_names import is_share_metric
 from carefacility.report.labels import (
     BED_TYPES,
     LABELS,
@@ -575,15 +576,6 @@ def _wrap(text: str, width: int) -> str:
         line += token
         size += step
     return "\n".join([*lines, line.rstrip()]) or text
-
-
-def is_share_metric(metric: str) -> bool:
-    """Whether a KPI is a share (shown as a percentage): shares, coverage, occupancy,
-    utilisation, the share admitted within T, the probability of waiting."""
-    head = metric.split(".")[0]
-    return (metric.endswith("share") or "share" in head or head in ("occupancy", "p_wait")
-            or ".utilisation" in metric or head == "utilisation" or ".coverage" in metric
-            or metric.endswith("_within_threshold"))
 
 
 def format_value(value: float, metric: str) -> str:

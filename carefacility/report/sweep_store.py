@@ -38,9 +38,13 @@ from typing import Any
 
 import pandas as pd
 
-from carefacility.report.compare_writer import write_chart
 from carefacility.report.labels import Lang
-from carefacility.report.output_folder import restore_formulas, staged_output, write_csv
+from carefacility.report.output_folder import (
+    restore_formulas,
+    staged_output,
+    write_chart,
+    write_csv,
+)
 from carefacility.runner.sweep import SweepResult, VariantOutcome
 
 __all__ = ["SWEEP_JSON", "VARIANTS_FOLDER", "FolderStore", "open_sweep_folder",

@@ -49,6 +49,8 @@ from carefacility.report.output_folder import (
     StagedOutput,
     restore_formulas,
     staged_output,
+    write_chart,
+    write_chart_files,
     write_csv,
 )
 from carefacility.runner.results import RunResult
@@ -131,23 +133,11 @@ def _write_projection(out: StagedOutput, projection: PopulationProjection, title
     years = (projection.first_year, projection.last_year)
     ax = plots.population_pyramid(projection.population, years, lang=lang,
                                   title=f"{title}: {labels.label('pyramid', lang)}")
-    names += _write_chart_files(out, "population_pyramid", *plots.figure_images(ax, svg=svg))
+    names += write_chart(out, "population_pyramid", ax, svg=svg)
     ax = plots.elderly_trend(projection.elderly_by_basis(), lang=lang,
                              title=f"{title}: {labels.label('elderly', lang)}")
-    names += _write_chart_files(out, "elderly_population", *plots.figure_images(ax, svg=svg))
+    names += write_chart(out, "elderly_population", ax, svg=svg)
     return names
-
-
-def _write_chart_files(out: StagedOutput, key: str, png: bytes, svg: bytes | None
-                       ) -> list[str]:
-    """Write ``key.png`` and, when given, ``key.svg``; without an SVG, one that an earlier
-    write left in the folder is removed with the publication (it would show another run)."""
-    out.path(f"{key}.png").write_bytes(png)
-    if svg is None:
-        out.remove(f"{key}.svg")
-        return [f"{key}.png"]
-    out.path(f"{key}.svg").write_bytes(svg)
-    return [f"{key}.png", f"{key}.svg"]
 
 
 def _projection_tables(projection: PopulationProjection) -> dict[str, pd.DataFrame]:
@@ -886,7 +876,7 @@ def _backtest_chart(out: StagedOutput, table: pd.DataFrame, *, title: str, lang:
     png, vector = _render_chart(job)
     chart = Chart(key=BACKTEST_CHART, title=labels.label("backtest", lang), png=png, svg=vector,
                   caption=_CAPTIONS[BACKTEST_CHART][lang])
-    return _write_chart_files(out, BACKTEST_CHART, png, vector), chart
+    return write_chart_files(out, BACKTEST_CHART, png, vector), chart
 
 
 def write_backtest_outputs(table: pd.DataFrame, out_dir: str | Path, *, title: str = "",
@@ -1033,7 +1023,7 @@ def _write_report_files(out: StagedOutput, tables: dict[str, pd.DataFrame],
     charts: list[Chart] = []
     history = None
     for job, (png, vector) in zip(jobs, images, strict=True):
-        names += _write_chart_files(out, job.key, png, vector)
+        names += write_chart_files(out, job.key, png, vector)
         chart = Chart(key=job.key, title=_chart_title(job.key, tables["kpis"], lang), png=png,
                       svg=vector, caption=_caption(job.key, tables.get("scorecard"), lang))
         if job.key == BACKTEST_CHART:
